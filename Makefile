@@ -1,0 +1,36 @@
+# The two commands: `make run` and `make test`. CI calls `make test` only.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint system-deps bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	mkdir -p var
+	$(BIN)/carebridge db upgrade
+	$(BIN)/carebridge serve
+
+system-deps:
+	bash tests/system-deps.sh
+
+test: $(STAMP) system-deps
+	$(BIN)/ruff check services tests bench
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: $(STAMP)
+	$(BIN)/ruff check services tests bench
+
+bench: $(STAMP) system-deps
+	$(BIN)/python bench/import_bench.py
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

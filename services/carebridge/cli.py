@@ -1,0 +1,263 @@
+"""The ``carebridge`` command: serve, migrate, manage facilities, import push files."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from carebridge.config import ConfigError, Settings
+from carebridge.logs import configure_logging
+
+log = logging.getLogger("carebridge")
+
+
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """carebridge: OSCAR integrator file transfer and HL7 v2 processing over SOAP."""
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    configure_logging(settings.log_level)
+    ctx.obj = settings
+
+
+def _database(settings: Settings):  # type: ignore[no-untyped-def]
+    from carebridge.store.database import Database
+    from carebridge.store.migrate import is_current
+
+    db = Database(settings)
+    if not is_current(db.engine):
+        raise click.ClickException(
+            "the database schema is not current: run `carebridge db upgrade` first"
+        )
+    return db
+
+
+# -- db -------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(settings: Settings) -> None:
+    """Apply the Alembic migrations up to the newest schema."""
+    from carebridge.store.migrate import upgrade
+
+    upgrade(settings.database_url)
+    click.echo("database schema is current")
+
+
+# -- facility -------------------------------------------------------------------
+
+
+@main.group()
+def facility() -> None:
+    """Facility accounts (the usernames OSCAR logs in with)."""
+
+
+@facility.command("add")
+@click.argument("name")
+@click.option("--password", help="Password; read from stdin when not given.")
+@click.option("--description", default=None)
+@click.option("--digest/--no-digest", default=True, show_default=True,
+              help="Also accept WS-Security PasswordDigest (keeps an encrypted copy).")
+@click.pass_obj
+def facility_add(settings: Settings, name: str, password: str | None, description: str | None,
+                 digest: bool) -> None:
+    """Register facility NAME."""
+    from carebridge.store.exceptions import StoreError
+    from carebridge.store.facilities import add_facility
+
+    if password is None:
+        if sys.stdin.isatty():
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        else:
+            password = sys.stdin.readline().rstrip("\r\n")
+    database = _database(settings)
+    try:
+        with database.transaction() as session:
+            created = add_facility(session, name, password, description=description,
+                                   digest_box=database.secret_box if digest else None)
+            facility_id = created.id
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"facility {name!r} added (id {facility_id})")
+
+
+@facility.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def facility_list(settings: Settings, as_json: bool) -> None:
+    """List registered facilities."""
+    from carebridge.store.facilities import list_facilities
+
+    with _database(settings).transaction() as session:
+        rows = [
+            {"id": f.id, "name": f.name, "digest": f.digest_secret is not None,
+             "enabled": f.enabled, "created": f.created_at.isoformat()}
+            for f in list_facilities(session)
+        ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table = Table("id", "name", "digest", "enabled", "created")
+    for row in rows:
+        table.add_row(*(str(row[k]) for k in ("id", "name", "digest", "enabled", "created")))
+    Console().print(table)
+
+
+# -- import ---------------------------------------------------------------------
+
+
+class _ProgressObserver:
+    """Rich progress bars on a terminal: files done and objects read."""
+
+    def __init__(self, progress: Progress, total_files: int) -> None:
+        self.progress = progress
+        self.files = progress.add_task("files", total=total_files)
+        self.objects = progress.add_task("objects", total=None)
+
+    def file_started(self, filename: str, entries: int) -> None:
+        self.progress.update(self.objects, description=filename)
+
+    def objects_read(self, count: int) -> None:
+        self.progress.advance(self.objects, count)
+
+    def file_finished(self, outcome: Any) -> None:
+        self.progress.advance(self.files)
+        self.progress.console.log(_outcome_line(outcome))
+
+
+class _LogObserver:
+    def file_started(self, filename: str, entries: int) -> None:
+        log.info("importing %s (%d .ser entries)", filename, entries)
+
+    def objects_read(self, count: int) -> None:
+        pass
+
+    def file_finished(self, outcome: Any) -> None:
+        log.info("%s", _outcome_line(outcome))
+
+
+def _outcome_line(outcome: Any) -> str:
+    line = f"{outcome.filename}: {outcome.result}"
+    if outcome.counts:
+        line += f" ({outcome.records} records)"
+    if outcome.reason:
+        line += f" - {outcome.reason}"
+    return line
+
+
+@main.command("import")
+@click.option("--once", "mode", flag_value="once", default=True, help="Import what is ready, exit.")
+@click.option("--watch", "mode", flag_value="watch", help="Keep scanning every scan interval.")
+@click.pass_obj
+def import_command(settings: Settings, mode: str) -> None:
+    """Import OSCAR push files from the incoming directory."""
+    from carebridge.integrator.importer import Importer, Result
+
+    database = _database(settings)
+    if mode == "watch":
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        importer = Importer(database, settings, observer=_LogObserver())
+        log.info("watching %s every %ss", settings.incoming_dir, settings.scan_interval)
+        with contextlib.suppress(KeyboardInterrupt):
+            importer.watch(stop.is_set, stop.wait)
+        return
+    pending = Importer(database, settings).pending()
+    if sys.stderr.isatty():
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), transient=False) as progress:
+            outcomes = Importer(database, settings,
+                                observer=_ProgressObserver(progress, len(pending))).run_once()
+    else:
+        outcomes = Importer(database, settings, observer=_LogObserver()).run_once()
+    if not outcomes:
+        click.echo("nothing imported" if not pending else "another node is importing")
+    if any(o.result == Result.ERROR for o in outcomes):
+        sys.exit(1)
+
+
+@main.command("import-log")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--limit", default=50, show_default=True)
+@click.pass_obj
+def import_log(settings: Settings, as_json: bool, limit: int) -> None:
+    """Show the newest import log entries."""
+    from carebridge.integrator import logs
+    from carebridge.store.models import Facility
+
+    with _database(settings).transaction() as session:
+        names = {f.id: f.name for f in session.query(Facility)}
+        rows = [
+            {
+                "id": r.id, "facility": names.get(r.facility_id), "filename": r.filename,
+                "checksum": r.checksum, "status": r.status, "reason": r.reason,
+                "dependsOn": r.depends_on, "counts": r.counts, "attempts": r.attempts,
+                "dateIntervalStart": _iso(r.date_interval_start),
+                "dateIntervalEnd": _iso(r.date_interval_end),
+                "dateCreated": _iso(r.date_created), "lastUpdated": _iso(r.last_updated),
+            }
+            for r in logs.every(session, limit)
+        ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table = Table("id", "facility", "file", "status", "records", "reason")
+    for row in rows:
+        records = sum(v for k, v in (row["counts"] or {}).items() if not k.startswith("deleted:"))
+        table.add_row(str(row["id"]), str(row["facility"]), row["filename"], row["status"],
+                      str(records), row["reason"] or "")
+    Console(width=200).print(table)
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+# -- serve ----------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--bind", default="127.0.0.1:8080", show_default=True, help="HOST:PORT")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--importer/--no-importer", default=True, show_default=True,
+              help="Also run the push-file importer loop.")
+@click.pass_obj
+def serve(settings: Settings, bind: str, workers: int, importer: bool) -> None:
+    """Serve every SOAP service (gunicorn, sync workers) and run the importer loop."""
+    from carebridge.web.server import run_gunicorn
+
+    _database(settings)  # refuse to start on an old schema
+    child = None
+    if importer:
+        child = subprocess.Popen([sys.executable, "-m", "carebridge", "import", "--watch"],
+                                 env=os.environ.copy())
+    try:
+        run_gunicorn(bind=bind, workers=workers)
+    finally:
+        if child is not None:
+            child.terminate()
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()

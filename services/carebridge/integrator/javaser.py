@@ -1,0 +1,228 @@
+"""Java Object Serialization Streams to plain Python values, executing nothing.
+
+javaobj-py3 parses the stream grammar; this module is the one place its objects
+and errors are translated: instances become ``JavaObject`` (class name + fields,
+superclass fields first), boxed numbers, strings, dates, enums, lists and maps
+become the Python values they hold, and every decoder failure becomes a
+``JavaStreamError`` that names the entry and the object's position.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from javaobj.v2.beans import (
+    BlockData,
+    JavaArray,
+    JavaClass,
+    JavaEnum,
+    JavaInstance,
+    JavaString,
+)
+from javaobj.v2.core import JavaStreamParser
+from javaobj.v2.transformers import DefaultObjectTransformer, JavaPrimitiveClass
+
+from carebridge.integrator.exceptions import JavaStreamError, TruncatedStream
+
+_TC_RESET = 0x79
+_TC_EXCEPTION = 0x7B
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclass
+class JavaObject:
+    """A deserialized Java instance of a class carebridge does not special-case."""
+
+    class_name: str
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def simple_name(self) -> str:
+        return self.class_name.rsplit(".", 1)[-1].rsplit("$", 1)[-1]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.fields.get(name, default)
+
+
+class _StreamingParser(JavaStreamParser):
+    """javaobj's parser, yielding top-level objects one at a time instead of a list."""
+
+    def iter_contents(self) -> Iterator[Any]:
+        reader = self._JavaStreamParser__reader  # type: ignore[attr-defined]
+        magic = reader.read_ushort()
+        if magic != 0xACED:
+            raise ValueError(f"not a Java serialization stream (magic 0x{magic:04x})")
+        version = reader.read_ushort()
+        if version != 5:
+            raise ValueError(f"unsupported serialization stream version {version}")
+        self._reset()
+        while True:
+            try:
+                type_code = reader.read_byte()
+            except EOFError:
+                return
+            if type_code == _TC_RESET:
+                self._reset()
+                continue
+            if type_code == _TC_EXCEPTION:
+                raise ValueError("the stream holds an exception written by the writer")
+            yield self._read_content(type_code, True)
+
+
+def iter_objects(stream: IO[bytes], entry: str) -> Iterator[Any]:
+    """Top-level objects of one serialization stream, converted to Python values."""
+    parser = _StreamingParser(stream, [DefaultObjectTransformer()])
+    index = 0
+    contents = parser.iter_contents()
+    while True:
+        try:
+            raw = next(contents)
+        except StopIteration:
+            return
+        except (EOFError, struct.error) as exc:
+            raise TruncatedStream(
+                "the Java stream ends in the middle of an object", entry, index
+            ) from exc
+        except Exception as exc:  # javaobj raises bare ValueError/KeyError/... on bad input
+            raise JavaStreamError(f"unreadable Java stream: {exc}", entry, index) from exc
+        try:
+            value = to_python(raw)
+        except RecursionError as exc:
+            raise JavaStreamError("object graph nested too deeply", entry, index) from exc
+        index += 1
+        yield value
+
+
+def to_python(value: Any, _memo: dict[int, Any] | None = None) -> Any:
+    memo: dict[int, Any] = {} if _memo is None else _memo
+    if value is None or isinstance(value, bool | int | float | str | bytes):
+        return value
+    if isinstance(value, JavaString):
+        return value.value
+    if isinstance(value, JavaPrimitiveClass):
+        return value.value
+    if isinstance(value, JavaEnum):
+        return value.value.value if isinstance(value.value, JavaString) else str(value.value)
+    if isinstance(value, JavaClass):
+        return value.classdesc.name if value.classdesc else None
+    key = id(value)
+    if key in memo:
+        return memo[key]
+    if isinstance(value, JavaArray):
+        if value.classdesc is not None and value.classdesc.name == "[B":
+            return bytes(b & 0xFF for b in value)
+        result: Any = []
+        memo[key] = result
+        result.extend(to_python(item, memo) for item in value)
+        return result
+    if isinstance(value, list):  # ArrayList, LinkedList
+        result = []
+        memo[key] = result
+        result.extend(to_python(item, memo) for item in value)
+        return result
+    if isinstance(value, set):
+        return [to_python(item, memo) for item in value]
+    if isinstance(value, dict):  # HashMap, TreeMap, LinkedHashMap
+        result = {}
+        memo[key] = result
+        for k, v in value.items():
+            result[str(to_python(k, memo))] = to_python(v, memo)
+        return result
+    if isinstance(value, JavaInstance):
+        return _instance(value, memo)
+    if isinstance(value, BlockData):
+        return bytes(value.data)
+    return repr(value)
+
+
+def _instance(instance: JavaInstance, memo: dict[int, Any]) -> Any:
+    name = instance.classdesc.name
+    special = _SPECIAL.get(name)
+    if special is not None:
+        return special(instance)
+    obj = JavaObject(name)
+    memo[id(instance)] = obj
+    # Superclass fields first, as Java writes them.
+    for classdesc in reversed(_hierarchy(instance)):
+        for java_field, raw in instance.field_data.get(classdesc, {}).items():
+            obj.fields[java_field.name] = to_python(raw, memo)
+    return obj
+
+
+def _hierarchy(instance: JavaInstance) -> list[Any]:
+    chain = []
+    classdesc = instance.classdesc
+    while classdesc is not None:
+        chain.append(classdesc)
+        classdesc = classdesc.super_class
+    return chain
+
+
+def _fields(instance: JavaInstance) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for classdesc in reversed(_hierarchy(instance)):
+        for java_field, raw in instance.field_data.get(classdesc, {}).items():
+            merged[java_field.name] = raw
+    return merged
+
+
+def _block_bytes(instance: JavaInstance) -> bytes:
+    out = bytearray()
+    for block in instance.annotations.values():
+        for item in block:
+            if isinstance(item, BlockData):
+                out += item.data
+            elif isinstance(item, bytes | bytearray):
+                out += item
+    return bytes(out)
+
+
+def _millis(ms: int) -> dt.datetime:
+    return _EPOCH + dt.timedelta(milliseconds=ms)
+
+
+def _date(instance: JavaInstance) -> dt.datetime:
+    data = _block_bytes(instance)
+    if len(data) < 8:
+        raise ValueError("java.util.Date without its time value")
+    return _millis(struct.unpack(">q", data[:8])[0])
+
+
+def _calendar(instance: JavaInstance) -> dt.datetime:
+    return _millis(int(to_python(_fields(instance)["time"])))
+
+
+def _xml_calendar(instance: JavaInstance) -> str:
+    return str(to_python(_fields(instance).get("lexicalValue")))
+
+
+def _big_decimal(instance: JavaInstance) -> str:
+    fields = _fields(instance)
+    int_val = to_python(fields.get("intVal"))
+    scale = int(to_python(fields.get("scale")) or 0)
+    if isinstance(int_val, JavaObject):  # BigInteger: signum + magnitude bytes
+        signum = int(int_val.get("signum") or 0)
+        magnitude = int.from_bytes(int_val.get("magnitude") or b"", "big")
+        unscaled = signum * magnitude
+    else:
+        unscaled = int(int_val or 0)
+    text = str(abs(unscaled)).rjust(scale + 1, "0")
+    sign = "-" if unscaled < 0 else ""
+    return f"{sign}{text[:-scale]}.{text[-scale:]}" if scale > 0 else f"{sign}{text}"
+
+
+_SPECIAL = {
+    "java.util.Date": _date,
+    "java.sql.Date": _date,
+    "java.sql.Timestamp": _date,
+    "java.util.GregorianCalendar": _calendar,
+    "javax.xml.datatype.SerializedXMLGregorianCalendar": _xml_calendar,
+    "com.sun.org.apache.xerces.internal.jaxp.datatype.SerializedXMLGregorianCalendar": (
+        _xml_calendar
+    ),
+    "java.math.BigDecimal": _big_decimal,
+}

@@ -1,0 +1,276 @@
+"""OSCAR push files, read safely: names, zip entries, .ser streams, document metadata.
+
+Pure: takes paths and streams, returns values, writes nothing. The importer does
+the I/O around it. What is checked here is everything that makes a file bad in
+itself (and therefore final): its name, its zip structure, its Java streams,
+the header and footer OSCAR writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+
+from carebridge.integrator.exceptions import BadFileName, PushFormatError, UnsafeZip
+from carebridge.integrator.javaser import JavaObject, iter_objects
+
+HEADER_CLASS = "org.oscarehr.PMmodule.caisi_integrator.IntegratorFileHeader"
+FOOTER_CLASS = "org.oscarehr.PMmodule.caisi_integrator.IntegratorFileFooter"
+SUPPORTED_HEADER_VERSION = 1
+
+_NAME = re.compile(
+    r"^IntegratorPush_(?P<facility>\d+)_(?P<ts>\d{4}_\d{2}_\d{2}_\d{2}_\d{2}_\d{2})\.zip$"
+)
+_SER = re.compile(r"\.(\d+)\.ser$")
+# Below this expanded size a high compression ratio is harmless (text compresses well).
+_RATIO_FLOOR_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class PushFileName:
+    name: str
+    emr_facility_id: int
+    written_at: dt.datetime
+
+    @property
+    def base(self) -> str:
+        return self.name[: -len(".zip")]
+
+    @property
+    def docs_name(self) -> str:
+        return self.base + "-Docs.zip"
+
+
+def is_push_candidate(name: str) -> bool:
+    """A main push zip by its name alone (not a -Docs.zip, not a temporary file)."""
+    return name.startswith("IntegratorPush_") and name.endswith(".zip") and not (
+        name.endswith("-Docs.zip")
+    )
+
+
+def parse_name(name: str) -> PushFileName:
+    match = _NAME.match(name)
+    if not match:
+        raise BadFileName(
+            "file name does not match IntegratorPush_<FacilityId>_yyyy_MM_dd_HH_mm_ss.zip"
+        )
+    try:
+        written = dt.datetime.strptime(match["ts"], "%Y_%m_%d_%H_%M_%S")
+    except ValueError:
+        raise BadFileName(f"file name has an impossible date {match['ts']}") from None
+    return PushFileName(name, int(match["facility"]), written)
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    max_entry_bytes: int
+    max_total_bytes: int
+    max_ratio: float
+
+
+@dataclass(frozen=True)
+class Header:
+    last_date: dt.datetime | None
+    date: dt.datetime | None
+    depends_on: str | None
+    cached_facility_id: int | None
+    cached_facility_name: str | None
+    username: str | None
+    raw: JavaObject
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    doc_id: int
+    demographic_no: int | None
+    file_name: str
+
+
+class PushArchive:
+    """An opened, checked main zip: its .ser entries in order and its document list."""
+
+    def __init__(self, zf: zipfile.ZipFile, name: str) -> None:
+        self._zf = zf
+        self.name = name
+        self.ser_entries = _ser_entries(zf)
+        self._meta_entry = _meta_entry(zf)
+
+    def open_entry(self, entry: str) -> IO[bytes]:
+        return self._zf.open(entry)
+
+    def document_meta(self) -> list[DocumentMeta]:
+        if self._meta_entry is None:
+            return []
+        with self._zf.open(self._meta_entry) as fh:
+            text = fh.read().decode("utf-8", errors="replace")
+        return parse_document_meta(text, self._meta_entry)
+
+    def objects(self) -> Iterator[tuple[str, Any]]:
+        """Every object of every .ser entry in order, header and footer checked.
+
+        The footer check happens after the last object has been yielded: the
+        caller must treat the whole file as one unit (one transaction).
+        """
+        last_entry = self.ser_entries[-1]
+        first = True
+        last: Any = None
+        for entry in self.ser_entries:
+            with self._zf.open(entry) as stream:
+                for obj in iter_objects(stream, entry):
+                    if first:
+                        parse_header(obj, entry)
+                        first = False
+                    if _is(last, FOOTER_CLASS):
+                        raise PushFormatError("objects follow IntegratorFileFooter", entry)
+                    last = obj
+                    yield entry, obj
+            if entry != last_entry and _is(last, FOOTER_CLASS):
+                raise PushFormatError("IntegratorFileFooter before the last .ser entry", entry)
+        if first:
+            raise PushFormatError("no IntegratorFileHeader: the push holds no objects")
+        if not _is(last, FOOTER_CLASS):
+            raise PushFormatError(
+                "the last .ser does not end with IntegratorFileFooter (incomplete push)",
+                last_entry,
+            )
+
+    def read_header(self) -> Header:
+        with self._zf.open(self.ser_entries[0]) as stream:
+            for obj in iter_objects(stream, self.ser_entries[0]):
+                return parse_header(obj, self.ser_entries[0])
+        raise PushFormatError("no IntegratorFileHeader: the first .ser is empty",
+                              self.ser_entries[0])
+
+
+@contextmanager
+def open_zip(path: Path, limits: ZipLimits) -> Iterator[zipfile.ZipFile]:
+    """A zip whose every entry name and size has been checked; UnsafeZip otherwise."""
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise UnsafeZip(f"not a readable zip file: {exc}") from None
+    with zf:
+        check_zip(zf, limits)
+        yield zf
+
+
+@contextmanager
+def open_push(path: Path, limits: ZipLimits) -> Iterator[PushArchive]:
+    with open_zip(path, limits) as zf:
+        yield PushArchive(zf, path.name)
+
+
+def check_zip(zf: zipfile.ZipFile, limits: ZipLimits) -> None:
+    total = 0
+    for info in zf.infolist():
+        _check_entry_name(info.filename)
+        if info.flag_bits & 0x1:
+            raise UnsafeZip("encrypted entries are not supported", info.filename)
+        if info.file_size > limits.max_entry_bytes:
+            raise UnsafeZip(
+                f"entry expands to {info.file_size} bytes, over the {limits.max_entry_bytes} limit",
+                info.filename,
+            )
+        if info.file_size > _RATIO_FLOOR_BYTES:
+            ratio = info.file_size / max(info.compress_size, 1)
+            if ratio > limits.max_ratio:
+                raise UnsafeZip(
+                    f"compression ratio {ratio:.0f}:1 is over the {limits.max_ratio:.0f}:1 limit",
+                    info.filename,
+                )
+        total += info.file_size
+        if total > limits.max_total_bytes:
+            raise UnsafeZip(f"zip expands to more than {limits.max_total_bytes} bytes")
+
+
+def _check_entry_name(name: str) -> None:
+    if "\\" in name or "\x00" in name:
+        raise UnsafeZip("entry name has a backslash or NUL", name)
+    path = PurePosixPath(name)
+    if path.is_absolute() or re.match(r"^[A-Za-z]:", name):
+        raise UnsafeZip("entry has an absolute path", name)
+    if ".." in path.parts:
+        raise UnsafeZip("entry path climbs out of the archive ('..')", name)
+
+
+def _ser_entries(zf: zipfile.ZipFile) -> list[str]:
+    numbered: dict[int, str] = {}
+    for info in zf.infolist():
+        match = _SER.search(info.filename)
+        if match and not info.is_dir():
+            number = int(match.group(1))
+            if number in numbered:
+                raise PushFormatError(f"two entries numbered .{number}.ser", info.filename)
+            numbered[number] = info.filename
+    if not numbered:
+        raise PushFormatError("the zip holds no .ser entries")
+    order = sorted(numbered)
+    missing = sorted(set(range(1, order[-1] + 1)) - set(order))
+    if missing:
+        raise PushFormatError(f"missing entries .{missing[0]}.ser (numbering has a gap)")
+    return [numbered[n] for n in order]
+
+
+def _meta_entry(zf: zipfile.ZipFile) -> str | None:
+    for info in zf.infolist():
+        if PurePosixPath(info.filename).name.endswith("documentMeta.txt"):
+            return info.filename
+    return None
+
+
+def parse_document_meta(text: str, entry: str = "documentMeta.txt") -> list[DocumentMeta]:
+    docs = []
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line:
+            continue
+        parts = line.split(",", 2)
+        if len(parts) != 3 or not parts[2].strip():
+            raise PushFormatError(f"line {number} is not docId,demographicNo,fileName", entry)
+        try:
+            doc_id = int(parts[0])
+            demographic = int(parts[1]) if parts[1].strip() not in ("", "null") else None
+        except ValueError:
+            raise PushFormatError(
+                f"line {number}: docId/demographicNo are not numbers", entry
+            ) from None
+        name = parts[2].strip()
+        _check_entry_name(name)
+        docs.append(DocumentMeta(doc_id, demographic, name))
+    return docs
+
+
+def parse_header(obj: Any, entry: str) -> Header:
+    if not _is(obj, HEADER_CLASS):
+        found = obj.class_name if isinstance(obj, JavaObject) else type(obj).__name__
+        raise PushFormatError(f"first object is {found}, not IntegratorFileHeader", entry)
+    version = obj.get("version", SUPPORTED_HEADER_VERSION)
+    if version != SUPPORTED_HEADER_VERSION:
+        raise PushFormatError(
+            f"IntegratorFileHeader version {version} is not supported "
+            f"(carebridge reads version {SUPPORTED_HEADER_VERSION})",
+            entry,
+        )
+    return Header(
+        last_date=_as_datetime(obj.get("lastDate")),
+        date=_as_datetime(obj.get("date")),
+        depends_on=obj.get("dependsOn") or None,
+        cached_facility_id=obj.get("cachedFacilityId"),
+        cached_facility_name=obj.get("cachedFacilityName"),
+        username=obj.get("username"),
+        raw=obj,
+    )
+
+
+def _as_datetime(value: Any) -> dt.datetime | None:
+    return value if isinstance(value, dt.datetime) else None
+
+
+def _is(obj: Any, class_name: str) -> bool:
+    return isinstance(obj, JavaObject) and obj.class_name == class_name

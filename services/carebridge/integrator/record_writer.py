@@ -1,0 +1,135 @@
+"""Applies a push's operations to ``cached_record``/``document``, batched.
+
+Upserts are collected and written with one multi-row INSERT ... ON CONFLICT
+statement per batch; a deletion or document first flushes what is pending so
+the database sees operations in the order the push gave them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from carebridge.integrator.records import (
+    DOCUMENT_TYPE,
+    PROGRAM_TYPE,
+    DeleteMissing,
+    DocumentBytes,
+    Operation,
+    Upsert,
+)
+from carebridge.store.models import CachedRecord, Document, utcnow
+
+_RECORDS = CachedRecord.__table__
+_DOCUMENTS = Document.__table__
+
+
+class RecordWriter:
+    def __init__(self, session: Session, facility_id: int, import_log_id: int,
+                 batch_size: int = 500) -> None:
+        self.session = session
+        self.facility_id = facility_id
+        self.import_log_id = import_log_id
+        self.batch_size = batch_size
+        self.counts: Counter[str] = Counter()
+        self._pending: dict[tuple[str, str], dict[str, Any]] = {}
+        self._last_document_key: str | None = None
+        self._insert = pg_insert if session.get_bind().dialect.name == "postgresql" else (
+            sqlite_insert
+        )
+
+    def apply(self, operation: Operation) -> None:
+        if isinstance(operation, Upsert):
+            self._upsert(operation)
+        elif isinstance(operation, DeleteMissing):
+            self._delete_missing(operation)
+        elif isinstance(operation, DocumentBytes):
+            self.flush()
+            if self._last_document_key is None:
+                self.counts["documents_unlinked"] += 1
+                self.store_document(operation.data)
+            else:
+                self.link_document(self._last_document_key, operation.data)
+
+    def _upsert(self, op: Upsert) -> None:
+        now = utcnow()
+        self._pending[(op.record_type, op.key)] = {
+            "facility_id": self.facility_id,
+            "record_type": op.record_type,
+            "record_key": op.key[:255],
+            "demographic_no": op.demographic_no,
+            "payload": op.payload,
+            "import_log_id": self.import_log_id,
+            "updated_at": now,
+        }
+        self.counts[op.record_type if op.known else "unknown:" + op.record_type] += 1
+        if op.record_type == DOCUMENT_TYPE:
+            self._last_document_key = op.key
+        if len(self._pending) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        rows = list(self._pending.values())
+        self._pending.clear()
+        statement = self._insert(_RECORDS)
+        statement = statement.on_conflict_do_update(
+            index_elements=[_RECORDS.c.facility_id, _RECORDS.c.record_type, _RECORDS.c.record_key],
+            set_={
+                "demographic_no": statement.excluded.demographic_no,
+                "payload": statement.excluded.payload,
+                "import_log_id": statement.excluded.import_log_id,
+                "updated_at": statement.excluded.updated_at,
+            },
+        )
+        self.session.execute(statement, rows)
+
+    def _delete_missing(self, op: DeleteMissing) -> None:
+        if op.demographic_no is None and op.record_type != PROGRAM_TYPE:
+            # A patient-scoped delete without a patient would wipe every patient's records.
+            self.counts["ignored_delete_without_patient"] += 1
+            return
+        self.flush()
+        statement = delete(_RECORDS).where(
+            _RECORDS.c.facility_id == self.facility_id,
+            _RECORDS.c.record_type == op.record_type,
+        )
+        if op.demographic_no is not None:
+            statement = statement.where(_RECORDS.c.demographic_no == op.demographic_no)
+        if op.keep:
+            statement = statement.where(_RECORDS.c.record_key.not_in(sorted(op.keep)))
+        deleted = self.session.execute(statement).rowcount or 0
+        if deleted:
+            self.counts["deleted:" + op.record_type] += deleted
+
+    def store_document(self, data: bytes) -> str:
+        sha = hashlib.sha256(data).hexdigest()
+        statement = self._insert(_DOCUMENTS).values(
+            sha256=sha, size=len(data), content=data, created_at=utcnow()
+        ).on_conflict_do_nothing(index_elements=[_DOCUMENTS.c.sha256])
+        self.session.execute(statement)
+        return sha
+
+    def link_document(self, key: str, data: bytes) -> bool:
+        """Store ``data`` and attach it to the facility's CachedDemographicDocument ``key``."""
+        self.flush()
+        sha = self.store_document(data)
+        result = self.session.execute(
+            update(_RECORDS)
+            .where(
+                _RECORDS.c.facility_id == self.facility_id,
+                _RECORDS.c.record_type == DOCUMENT_TYPE,
+                _RECORDS.c.record_key == key,
+            )
+            .values(document_sha256=sha)
+        )
+        linked = (result.rowcount or 0) > 0
+        self.counts["documents_stored" if linked else "documents_unlinked"] += 1
+        return linked

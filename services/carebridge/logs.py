@@ -1,0 +1,17 @@
+"""Logging set-up: one line per event, never a message payload."""
+
+from __future__ import annotations
+
+import logging
+
+
+def configure_logging(level: str = "INFO") -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # Spyne logs client faults with a traceback, and parse errors with the whole
+    # document; carebridge logs those events itself, without payloads.
+    logging.getLogger("spyne").setLevel(logging.WARNING)
+    logging.getLogger("spyne.application.client").setLevel(logging.CRITICAL)
+    logging.getLogger("spyne.protocol.xml").setLevel(logging.CRITICAL)

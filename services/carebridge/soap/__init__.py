@@ -1,0 +1,1 @@
+"""Shared Spyne plumbing: safe XML parsing, WS-Security, JAX-WS conventions, faults."""

@@ -1,0 +1,118 @@
+"""Building a Spyne WSGI application the carebridge way.
+
+Every service gets the same plumbing: the safe SOAP protocol, request bodies
+validated against the checked-in WSDL's schema, WS-Security on every call, JAX-WS
+output and WSDL shape, and the request context (``ctx.udc``) handed to methods.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from lxml import etree
+from spyne import Application, ServiceBase
+from spyne.server.wsgi import WsgiApplication
+from sqlalchemy.exc import OperationalError
+
+from carebridge.config import Settings
+from carebridge.soap import jaxws
+from carebridge.soap.exceptions import AuthenticationFailed
+from carebridge.soap.faults import to_fault, unavailable
+from carebridge.soap.protocol import CarebridgeSoap11
+from carebridge.soap.wsse.authenticate import Caller, authenticate
+from carebridge.soap.wsse.namespaces import WSSE
+from carebridge.store.database import Database
+
+log = logging.getLogger(__name__)
+
+WSSE_SECURITY = f"{{{WSSE}}}Security"
+CAISI_PROVIDER = "{http://oscarehr.org/caisi}requestingCaisiProviderNo"
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """What a service method knows about its caller (Spyne's ``ctx.udc``)."""
+
+    caller: Caller
+    provider_no: str | None
+
+
+@dataclass(frozen=True)
+class ServiceEnv:
+    db: Database
+    settings: Settings
+
+
+@cache
+def contract_schema(wsdl_path: Path) -> etree.XMLSchema:
+    """The XML Schema inside a WSDL's types, compiled once per process."""
+    tree = etree.parse(str(wsdl_path), etree.XMLParser(resolve_entities=False, no_network=True))
+    schema = tree.find(".//{http://www.w3.org/2001/XMLSchema}schema")
+    if schema is None:
+        raise ValueError(f"{wsdl_path} has no xs:schema in its types")
+    return etree.XMLSchema(schema)
+
+
+def soap_application(
+    services: Sequence[type[ServiceBase]],
+    *,
+    tns: str,
+    name: str,
+    env: ServiceEnv,
+    contract: Path,
+    port_names: Mapping[str, str],
+) -> WsgiApplication:
+    understood = (WSSE_SECURITY, CAISI_PROVIDER)
+    app = Application(
+        list(services),
+        tns=tns,
+        name=name,
+        in_protocol=CarebridgeSoap11(
+            understood_headers=understood, body_schema=lambda: contract_schema(contract)
+        ),
+        out_protocol=CarebridgeSoap11(understood_headers=understood),
+    )
+    app.carebridge = env  # type: ignore[attr-defined]
+    app.event_manager.add_listener("method_call", _authenticate)
+    wsgi = WsgiApplication(app, max_content_length=env.settings.max_request_bytes)
+    wsgi.doc.wsdl11.event_manager.add_listener(
+        "wsdl_document_built", lambda doc: jaxws.apply_to_wsdl(doc.root_elt, port_names)
+    )
+    return wsgi
+
+
+def _authenticate(ctx) -> None:  # type: ignore[no-untyped-def]
+    env: ServiceEnv = ctx.app.carebridge
+    security = None
+    provider_no = None
+    for header in ctx.in_header_doc or ():
+        if header.tag == WSSE_SECURITY:
+            security = header
+        elif header.tag == CAISI_PROVIDER:
+            provider_no = (header.text or "").strip() or None
+    try:
+        with env.db.transaction() as session:
+            caller = authenticate(
+                session,
+                security,
+                box=env.db.secret_box,
+                freshness_seconds=env.settings.wsse_freshness_seconds,
+            )
+    except AuthenticationFailed as exc:
+        raise to_fault(exc) from None
+    except OperationalError:
+        log.exception("database unavailable during authentication")
+        raise unavailable() from None
+    ctx.udc = RequestContext(caller, provider_no)
+    if provider_no:
+        log.info("%s by facility %s for provider %s", _operation(ctx), caller.facility_name,
+                 provider_no)
+
+
+def _operation(ctx) -> str:  # type: ignore[no-untyped-def]
+    tag = getattr(ctx, "method_request_string", None) or "?"
+    return tag.split("}", 1)[-1]

@@ -1,0 +1,165 @@
+"""SQLAlchemy models: all of carebridge's state (nodes keep none of their own).
+
+Alembic's migrations under ``store/migrations`` are the truth for the schema;
+``alembic check`` in the test suite keeps these models and the migrations equal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ImportStatus(enum.StrEnum):
+    PROCESSING = "PROCESSING"
+    COMPLETED = "COMPLETED"
+    ERROR = "ERROR"
+
+
+class Facility(Base):
+    """An integrator facility; its name is the WS-Security username."""
+
+    __tablename__ = "facility"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # Encrypted password, kept only when PasswordDigest is enabled for the facility:
+    # a digest cannot be checked against a one-way hash.
+    digest_secret: Mapped[str | None] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_updated: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class ImportLog(Base):
+    """One push file's import: OSCAR's ImportLog plus carebridge's reason and counts."""
+
+    __tablename__ = "import_log"
+    __table_args__ = (
+        UniqueConstraint("facility_id", "checksum"),
+        Index("ix_import_log_facility_updated", "facility_id", "last_updated"),
+        Index("ix_import_log_filename", "filename"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    facility_id: Mapped[int | None] = mapped_column(ForeignKey("facility.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    checksum: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    depends_on: Mapped[str | None] = mapped_column(String(32))
+    date_interval_start: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    date_interval_end: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    date_created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_updated: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ImportLease(Base):
+    """The single-importer guarantee: whoever holds an unexpired row may import."""
+
+    __tablename__ = "import_lease"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(255))
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    current_file: Mapped[str | None] = mapped_column(String(255))
+
+
+class CachedRecord(Base):
+    """A record a facility pushed, keyed by (facility, OSCAR class, key); payload as JSON."""
+
+    __tablename__ = "cached_record"
+    __table_args__ = (
+        UniqueConstraint("facility_id", "record_type", "record_key"),
+        Index("ix_cached_record_demographic", "facility_id", "record_type", "demographic_no"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    record_type: Mapped[str] = mapped_column(String(128))
+    record_key: Mapped[str] = mapped_column(String(255))
+    demographic_no: Mapped[int | None] = mapped_column(Integer)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    document_sha256: Mapped[str | None] = mapped_column(ForeignKey("document.sha256"))
+    import_log_id: Mapped[int | None] = mapped_column(ForeignKey("import_log.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Document(Base):
+    """Document bytes, content addressed: the same file pushed twice is stored once."""
+
+    __tablename__ = "document"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WsseNonce(Base):
+    """Seen UsernameToken nonces, so a captured digest cannot be replayed."""
+
+    __tablename__ = "wsse_nonce"
+
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(128), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)

@@ -1,0 +1,1 @@
+"""The WSGI root: mounts the SOAP services and serves /health and /metrics."""

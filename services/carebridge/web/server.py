@@ -1,0 +1,44 @@
+"""Running the WSGI app under gunicorn from ``carebridge serve``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):  # type: ignore[no-untyped-def]
+        from carebridge.wsgi import application
+
+        return application
+
+
+def gunicorn_options(bind: str, workers: int) -> dict[str, Any]:
+    """Sync workers, graceful shutdown, access log without bodies or query payloads."""
+    return {
+        "bind": bind,
+        "workers": workers,
+        "worker_class": "sync",
+        "timeout": 120,
+        "graceful_timeout": 30,
+        "keepalive": 5,
+        "accesslog": "-",
+        "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(D)sus',
+        "errorlog": "-",
+        "proc_name": "carebridge",
+    }
+
+
+def run_gunicorn(bind: str, workers: int) -> None:
+    _Gunicorn(gunicorn_options(bind, workers)).run()
+
+

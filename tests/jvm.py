@@ -1,0 +1,181 @@
+"""JVM test kit: genuine OSCAR integrator pushes written by java.io.ObjectOutputStream.
+
+The Java sources live in tests/java/src (stand-ins for the OSCAR/integrator classes plus the
+``carebridge.testkit`` generator and reader); tests/java/src-v2 holds a future, incompatible
+IntegratorFileHeader that goes first on the classpath when ``header_version=2``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import functools
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+JAVA_DIR = Path(__file__).resolve().parent / "java"
+SRC = JAVA_DIR / "src"
+SRC_V2 = JAVA_DIR / "src-v2"
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_STAMP = ".compiled"
+
+
+@functools.cache
+def java_available() -> bool:
+    """True when both javac and java are on PATH and java runs."""
+    if shutil.which("java") is None or shutil.which("javac") is None:
+        return False
+    try:
+        subprocess.run(["java", "-version"], capture_output=True, check=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return True
+
+
+def _sources(root: Path) -> list[Path]:
+    return sorted(root.rglob("*.java"))
+
+
+def _up_to_date(out: Path, sources: Sequence[Path]) -> bool:
+    stamp = out / _STAMP
+    if not stamp.is_file():
+        return False
+    listed = stamp.read_text(encoding="utf-8").splitlines()
+    if listed != [str(s) for s in sources]:
+        return False
+    built = stamp.stat().st_mtime
+    return all(s.stat().st_mtime <= built for s in sources)
+
+
+def _compile(src: Path, out: Path) -> None:
+    sources = _sources(src)
+    if _up_to_date(out, sources):
+        return
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    _run(["javac", "-encoding", "UTF-8", "-nowarn", "-d", str(tmp), *map(str, sources)], "javac")
+    (tmp / _STAMP).write_text("\n".join(str(s) for s in sources) + "\n", encoding="utf-8")
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
+
+
+def build_classes(build_dir: Path) -> Path:
+    """Compile tests/java/src to build_dir/classes and src-v2 to build_dir/classes-v2 (if stale)."""
+    build_dir = Path(build_dir)
+    build_dir.mkdir(parents=True, exist_ok=True)
+    with open(build_dir / ".jvm-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _compile(SRC, build_dir / "classes")
+        _compile(SRC_V2, build_dir / "classes-v2")
+    return build_dir
+
+
+@dataclass
+class PushFiles:
+    """What MakePush wrote: the main zip, the docs zip (or None) and counts."""
+
+    main: Path
+    docs: Path | None
+    checksum: str
+    base: str
+    patients: int
+    objects: int
+    records: int
+    documents: int
+
+
+def _millis(value: dt.datetime) -> int:
+    if value.tzinfo is None:  # naive datetimes are taken as UTC
+        value = value.replace(tzinfo=dt.UTC)
+    return (value - _EPOCH) // dt.timedelta(milliseconds=1)
+
+
+def _classpath(build_dir: Path, header_version: int) -> str:
+    if header_version not in (1, 2):
+        raise ValueError(f"header_version must be 1 or 2, not {header_version}")
+    parts = [build_dir / "classes"]
+    if header_version == 2:
+        parts.insert(0, build_dir / "classes-v2")
+    return os.pathsep.join(str(p) for p in parts)
+
+
+def _run(cmd: list[str], what: str) -> str:
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    except subprocess.CalledProcessError as exc:
+        raise RuntimeError(
+            f"{what} failed with exit status {exc.returncode}: {' '.join(cmd[:6])} ...\n"
+            f"--- stderr ---\n{exc.stderr}\n--- stdout ---\n{exc.stdout}"
+        ) from exc
+    return done.stdout
+
+
+def make_push(
+    build_dir: Path,
+    out_dir: Path,
+    *,
+    username: str,
+    patients: int,
+    date: dt.datetime,
+    last_date: dt.datetime | None = None,
+    depends_on: str | None = None,
+    emr_facility_id: int = 1,
+    seed: int = 1,
+    footer: bool = True,
+    documents: bool = True,
+    truncate_last_ser: int = 0,
+    header_version: int = 1,
+) -> PushFiles:
+    """Run carebridge.testkit.MakePush and return the files it wrote into out_dir."""
+    build_dir = build_classes(Path(build_dir))
+    cmd = [
+        "java", "-cp", _classpath(build_dir, header_version), "carebridge.testkit.MakePush",
+        "--out", str(out_dir),
+        "--username", username,
+        "--emr-facility-id", str(emr_facility_id),
+        "--patients", str(patients),
+        "--seed", str(seed),
+        "--date", str(_millis(date)),
+        "--last-date", str(_millis(last_date) if last_date is not None else 0),
+        "--depends-on", depends_on if depends_on is not None else "-",
+        "--truncate-last-ser", str(truncate_last_ser),
+    ]  # fmt: skip
+    if not footer:
+        cmd.append("--no-footer")
+    if not documents:
+        cmd.append("--no-documents")
+    report = json.loads(_run(cmd, "MakePush"))
+    return PushFiles(
+        main=Path(report["main"]),
+        docs=Path(report["docs"]) if report["docs"] else None,
+        checksum=report["checksum"],
+        base=report["base"],
+        patients=report["patients"],
+        objects=report["objects"],
+        records=report["records"],
+        documents=report["documents"],
+    )
+
+
+def read_push(build_dir: Path, zip_path: Path, *, header_version: int = 1) -> dict:
+    """Read a main push zip back on the JVM (carebridge.testkit.ReadPush); returns its report.
+
+    A read error is reported in the "error" key (ReadPush exits 1), not raised.
+    """
+    build_dir = build_classes(Path(build_dir))
+    cmd = [
+        "java", "-cp", _classpath(build_dir, header_version), "carebridge.testkit.ReadPush",
+        str(zip_path),
+    ]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode not in (0, 1) or not done.stdout.strip():
+        raise RuntimeError(
+            f"ReadPush failed with exit status {done.returncode}\n--- stderr ---\n{done.stderr}"
+        )
+    return json.loads(done.stdout)
