@@ -7,6 +7,7 @@ output and WSDL shape, and the request context (``ctx.udc``) handed to methods.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -54,7 +55,11 @@ def contract_schema(wsdl_path: Path) -> etree.XMLSchema:
     schema = tree.find(".//{http://www.w3.org/2001/XMLSchema}schema")
     if schema is None:
         raise ValueError(f"{wsdl_path} has no xs:schema in its types")
-    return etree.XMLSchema(schema)
+    # QName values (type="tns:...") need the WSDL's prefixes in scope.
+    standalone = etree.Element(schema.tag, attrib=dict(schema.attrib),
+                               nsmap={**tree.getroot().nsmap, **schema.nsmap})
+    standalone.extend(copy.deepcopy(child) for child in schema)
+    return etree.XMLSchema(standalone)
 
 
 def soap_application(

@@ -58,6 +58,7 @@ class CarebridgeApp:
 
     def _service(self, mount: str, service: Any, environ: dict[str, Any],
                  start_response: StartResponse) -> Iterable[bytes]:
+        environ = dict(environ)  # the server's access log still wants the original path
         environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + mount
         environ["PATH_INFO"] = environ["PATH_INFO"][len(mount):]
         if environ.get("REQUEST_METHOD") == "POST":

@@ -14,7 +14,8 @@ class _Gunicorn(BaseApplication):
 
     def load_config(self) -> None:
         for key, value in self.options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:  # newer options are skipped on older gunicorns
+                self.cfg.set(key, value)
 
     def load(self):  # type: ignore[no-untyped-def]
         from carebridge.wsgi import application
@@ -35,6 +36,8 @@ def gunicorn_options(bind: str, workers: int) -> dict[str, Any]:
         "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(D)sus',
         "errorlog": "-",
         "proc_name": "carebridge",
+        # Several nodes may run on one host: no shared control socket in $HOME.
+        "control_socket_disable": True,
     }
 
 

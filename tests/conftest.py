@@ -1,0 +1,104 @@
+"""Fixtures: clean environment, settings per test, SQLite and a throwaway PostgreSQL."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from carebridge.config import Settings
+from carebridge.store.database import Database
+from carebridge.store.facilities import add_facility
+from carebridge.store.migrate import upgrade
+from tests.support.pgserver import PostgresServer
+
+_database_numbers = itertools.count()
+SECRET_KEY = "test-secret-key-shared-by-all-nodes"
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No CAREBRIDGE_* variable of the developer's shell leaks into a test."""
+    for key in list(os.environ):
+        if key.startswith("CAREBRIDGE_"):
+            monkeypatch.delenv(key)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+def make_settings(root: Path, database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "incoming_dir": root / "incoming",
+        "archive_dir": root / "archive",
+        "work_dir": root / "work",
+        "secret_key": SECRET_KEY,
+        "settle_seconds": 0,
+        "lease_seconds": 30,
+        "scan_interval": 0.5,
+    }
+    values.update(overrides)
+    settings = Settings.build(values)
+    for folder in (settings.incoming_dir, settings.archive_dir, settings.work_dir):
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Storage and service tests run once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/carebridge.sqlite"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.create_database(f"cb_{os.getpid()}_{next(_database_numbers)}")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path, database_url)
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path, f"sqlite:///{tmp_path}/carebridge.sqlite")
+
+
+def _migrated(settings: Settings) -> Iterator[Database]:
+    upgrade(settings.database_url)
+    database = Database(settings)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    yield from _migrated(settings)
+
+
+@pytest.fixture
+def sqlite_db(sqlite_settings: Settings) -> Iterator[Database]:
+    yield from _migrated(sqlite_settings)
+
+
+FACILITIES = {"clinic-a": "secret-a", "clinic-b": "secret-b"}
+
+
+def add_facilities(database: Database) -> dict[str, int]:
+    ids = {}
+    with database.transaction() as session:
+        for name, password in FACILITIES.items():
+            ids[name] = add_facility(session, name, password, digest_box=database.secret_box).id
+    return ids
+
+
+@pytest.fixture
+def facilities(db: Database) -> dict[str, int]:
+    return add_facilities(db)

@@ -1,0 +1,29 @@
+from pathlib import Path
+
+from carebridge.store.credentials import SecretBox, hash_password, verify_password
+
+
+def test_password_hash_is_salted_scrypt_and_verifies() -> None:
+    first, second = hash_password("s3cret"), hash_password("s3cret")
+    assert first.startswith("scrypt$") and first != second  # salted
+    assert "s3cret" not in first
+    assert verify_password("s3cret", first)
+    assert not verify_password("s3cret ", first)
+    assert not verify_password("s3cret", "sha1$abc")
+    assert not verify_password("s3cret", "garbage")
+
+
+def test_secret_box_binds_the_facility_and_the_key(tmp_path: Path) -> None:
+    box = SecretBox(b"key one")
+    sealed = box.seal("clinic-a", "pw")
+    assert "pw" not in sealed
+    assert box.open("clinic-a", sealed) == "pw"
+    assert box.open("clinic-b", sealed) is None
+    assert SecretBox(b"key two").open("clinic-a", sealed) is None
+
+
+def test_key_file_is_created_once_and_private(tmp_path: Path) -> None:
+    key_file = tmp_path / "var" / "secret.key"
+    sealed = SecretBox.from_settings("", key_file).seal("f", "pw")
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert SecretBox.from_settings("", key_file).open("f", sealed) == "pw"

@@ -1,0 +1,122 @@
+import datetime as dt
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from carebridge.integrator.exceptions import (
+    BadFileName,
+    JavaStreamError,
+    PushFormatError,
+    UnsafeZip,
+)
+from carebridge.integrator.pushfile import (
+    ZipLimits,
+    is_push_candidate,
+    open_push,
+    parse_document_meta,
+    parse_name,
+)
+
+LIMITS = ZipLimits(max_entry_bytes=10_000_000, max_total_bytes=20_000_000, max_ratio=100)
+JAVA_STREAM = b"\xac\xed\x00\x05"  # an empty Java serialization stream
+
+
+def write_zip(path: Path, entries: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    return path
+
+
+def test_name_scheme() -> None:
+    name = parse_name("IntegratorPush_12_2024_03_05_14_30_00.zip")
+    assert name.emr_facility_id == 12
+    assert name.written_at == dt.datetime(2024, 3, 5, 14, 30, 0)
+    assert name.docs_name == "IntegratorPush_12_2024_03_05_14_30_00-Docs.zip"
+    for bad in ("IntegratorPush_x_2024_03_05_14_30_00.zip", "IntegratorPush_1.zip",
+                "IntegratorPush_1_2024_13_05_14_30_00.zip"):
+        with pytest.raises(BadFileName):
+            parse_name(bad)
+
+
+def test_candidates_exclude_docs_and_temporary_names() -> None:
+    assert is_push_candidate("IntegratorPush_1_2024_03_05_14_30_00.zip")
+    assert not is_push_candidate("IntegratorPush_1_2024_03_05_14_30_00-Docs.zip")
+    assert not is_push_candidate("IntegratorPush_1_2024_03_05_14_30_00.zipTemp")
+    assert not is_push_candidate("IntegratorPush_1_2024_03_05_14_30_00.zip.part")
+
+
+def test_ser_entries_are_read_in_numeric_order(tmp_path: Path) -> None:
+    base = "IntegratorPush_1_2024_03_05_14_30_00"
+    entries = {f"{base}.{n}.ser": JAVA_STREAM for n in (10, 2, 1, 3, 4, 5, 6, 7, 8, 9)}
+    path = write_zip(tmp_path / f"{base}.zip", entries)
+    with open_push(path, LIMITS) as archive:
+        assert [e.split(".")[-2] for e in archive.ser_entries] == [str(n) for n in range(1, 11)]
+
+
+def test_gap_in_numbering_is_reported(tmp_path: Path) -> None:
+    path = write_zip(tmp_path / "p.zip", {"b.1.ser": JAVA_STREAM, "b.3.ser": JAVA_STREAM})
+    with pytest.raises(PushFormatError, match=r"\.2\.ser"), open_push(path, LIMITS):
+        pass
+
+
+@pytest.mark.parametrize("entry", ["../evil.ser", "/etc/cron.d/x", "a/../../b.1.ser",
+                                   "C:/windows/x.1.ser", "a\\..\\b.1.ser"])
+def test_zip_slip_entries_are_refused(tmp_path: Path, entry: str) -> None:
+    path = write_zip(tmp_path / "p.zip", {"b.1.ser": JAVA_STREAM, entry: b"x"})
+    with pytest.raises(UnsafeZip) as info, open_push(path, LIMITS):
+        pass
+    assert info.value.entry == entry
+
+
+def test_zip_bomb_is_refused_by_ratio(tmp_path: Path) -> None:
+    path = write_zip(tmp_path / "p.zip", {"b.1.ser": b"\0" * 5_000_000})
+    with pytest.raises(UnsafeZip, match="compression ratio"), open_push(path, LIMITS):
+        pass
+
+
+def test_zip_bomb_is_refused_by_size(tmp_path: Path) -> None:
+    small = ZipLimits(max_entry_bytes=1000, max_total_bytes=5000, max_ratio=1000)
+    path = write_zip(tmp_path / "p.zip", {"b.1.ser": bytes(range(256)) * 8})
+    with pytest.raises(UnsafeZip, match="over the 1000 limit"), open_push(path, small):
+        pass
+
+
+def test_not_a_zip(tmp_path: Path) -> None:
+    path = tmp_path / "p.zip"
+    path.write_bytes(b"PK\x03\x04 this is not really a zip")
+    with pytest.raises(UnsafeZip, match="not a readable zip"), open_push(path, LIMITS):
+        pass
+
+
+def test_no_objects_means_no_header(tmp_path: Path) -> None:
+    path = write_zip(tmp_path / "p.zip", {"b.1.ser": JAVA_STREAM})
+    with open_push(path, LIMITS) as archive, pytest.raises(PushFormatError, match="Header"):
+        list(archive.objects())
+
+
+def test_garbage_ser_is_a_java_stream_error(tmp_path: Path) -> None:
+    path = write_zip(tmp_path / "p.zip", {"b.1.ser": b"definitely not java"})
+    with open_push(path, LIMITS) as archive, pytest.raises(JavaStreamError) as info:
+        list(archive.objects())
+    assert info.value.entry == "b.1.ser"
+    assert "not a Java serialization stream" in str(info.value)
+
+
+def test_document_meta() -> None:
+    docs = parse_document_meta("12,1001,doc_12.pdf\n\n13,1002,scan, page 1.pdf\r\n")
+    assert [(d.doc_id, d.demographic_no, d.file_name) for d in docs] == [
+        (12, 1001, "doc_12.pdf"), (13, 1002, "scan, page 1.pdf")]
+    with pytest.raises(PushFormatError, match="line 1"):
+        parse_document_meta("twelve,1001,x.pdf")
+    with pytest.raises(UnsafeZip):
+        parse_document_meta("1,2,../../etc/passwd")
+
+
+def test_zip_file_object_is_closed_after_use(tmp_path: Path) -> None:
+    path = write_zip(tmp_path / "p.zip", {"b.1.ser": JAVA_STREAM})
+    with open_push(path, LIMITS) as archive:
+        stream = archive.open_entry("b.1.ser")
+        assert isinstance(stream, io.IOBase)
