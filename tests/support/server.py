@@ -51,9 +51,9 @@ class Node:
         )
         try:
             wait_http_ok(self.url + "/health", timeout=60)
-        except TimeoutError:
+        except TimeoutError as exc:
             self.stop()
-            raise RuntimeError("node did not start:\n" + self.log_path.read_text()[-4000:])
+            raise RuntimeError("node did not start:\n" + self.log_text()[-4000:]) from exc
         return self
 
     def stop(self) -> None:

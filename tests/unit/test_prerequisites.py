@@ -15,7 +15,8 @@ LAST = CompletedImport(checksum="a" * 32, date_interval_end=T1)
         (None, "b" * 32, T2, None, Decision.OK),
         (None, "b" * 32, T2, "a" * 32, Decision.DEPENDENCY_NOT_MET),
         (LAST, "a" * 32, T2, None, Decision.ALREADY_IMPORTED),
-        (LAST, "a" * 32, T2 - dt.timedelta(days=5), "x", Decision.ALREADY_IMPORTED),  # checked first
+        # the checksum is compared before anything else
+        (LAST, "a" * 32, T2 - dt.timedelta(days=5), "x", Decision.ALREADY_IMPORTED),
         (LAST, "b" * 32, T1 - dt.timedelta(seconds=1), "a" * 32,
          Decision.INTEGRATOR_HAS_NEWER_DATA),
         (LAST, "b" * 32, T2, "c" * 32, Decision.DEPENDENCY_NOT_MET),
