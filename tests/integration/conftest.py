@@ -38,7 +38,7 @@ class PushFactory:
         kwargs.setdefault("patients", 3)
         kwargs.setdefault("date", T0)
         out = self.root / f"push{self.count}"
-        out.mkdir()
+        out.mkdir(parents=True)
         return jvm.make_push(self.build, out, **kwargs)  # type: ignore[arg-type]
 
 
