@@ -8,80 +8,13 @@ import hashlib
 import os
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 
 import pytest
 import zeep
 from lxml import etree
-from zeep.wsse.username import UsernameToken
 
-from carebridge.config import Settings
-from carebridge.contracts import contract_path
 from carebridge.soap.wsse.usernametoken import password_digest
-from carebridge.store.database import Database
-from carebridge.store.migrate import upgrade
-from carebridge.store.models import ImportLog
-from tests.conftest import FACILITIES, add_facilities, make_settings
-from tests.support.server import Node
-
-TNS = "http://ws.caisi_integrator.oscarehr.org/"
-BINDING = f"{{{TNS}}}FacilityWsPortBinding"
-PATH = "/caisi_integrator/ws/FacilityService"
-T0 = dt.datetime(2024, 3, 1, 9, 0, tzinfo=dt.UTC)
-
-
-class Stack:
-    def __init__(self, settings: Settings, db: Database, node: Node, ids: dict[str, int]):
-        self.settings, self.db, self.node, self.ids = settings, db, node, ids
-
-    @property
-    def endpoint(self) -> str:
-        return self.node.url + PATH
-
-    def zeep(self, facility: str = "clinic-a", password: str | None = None,
-             digest: bool = False) -> zeep.proxy.ServiceProxy:
-        token = UsernameToken(facility, password or FACILITIES[facility], use_digest=digest)
-        client = zeep.Client(str(contract_path("wsdl", "FacilityService.wsdl")), wsse=token,
-                             transport=zeep.Transport(timeout=10, operation_timeout=10))
-        return client.create_service(BINDING, self.endpoint)
-
-    def add_log(self, facility: str, filename: str, checksum: str, status: str = "COMPLETED",
-                start: dt.datetime = T0, end: dt.datetime = T0) -> int:
-        with self.db.transaction() as session:
-            row = ImportLog(facility_id=self.ids[facility], filename=filename, checksum=checksum,
-                            status=status, date_interval_start=start, date_interval_end=end,
-                            counts={}, attempts=1, date_created=end, last_updated=end)
-            session.add(row)
-            session.flush()
-            return row.id
-
-    def post(self, body: bytes, content_type: str = "text/xml; charset=utf-8"):
-        request = urllib.request.Request(self.endpoint, data=body, method="POST",
-                                         headers={"Content-Type": content_type,
-                                                  "SOAPAction": '""'})
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status, response.read()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read()
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-          ) -> Iterator[Stack]:
-    root = tmp_path_factory.mktemp("service")
-    if request.param == "sqlite":
-        url = f"sqlite:///{root}/carebridge.sqlite"
-    else:
-        url = request.getfixturevalue("postgres").create_database(f"svc_{os.getpid()}")
-    settings = make_settings(root, url, max_request_bytes=200_000)
-    upgrade(url)
-    db = Database(settings)
-    ids = add_facilities(db)
-    node = Node(settings).start()
-    yield Stack(settings, db, node, ids)
-    node.stop()
-    db.dispose()
+from tests.integration.conftest import T0, TNS, Stack
 
 
 def envelope(body: str, header: str = "") -> bytes:
