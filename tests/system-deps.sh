@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite starts itself (PostgreSQL, a JDK).
+# Installs the Debian packages the test suite starts itself: PostgreSQL, a JDK
+# (stand-in OSCAR classes write real Java serialization), and the JAX-WS RI
+# (a real JAX-WS client, like OSCAR's, calls FacilityService).
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
 
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v javac >/dev/null 2>&1 || need+=(default-jdk-headless)
+[ -f /usr/share/java/jaxws-tools.jar ] || need+=(libjaxws-java)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

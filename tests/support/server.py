@@ -30,8 +30,10 @@ def carebridge(*args: str, settings: Settings, **kwargs) -> subprocess.Completed
 
 
 class Node:
-    def __init__(self, settings: Settings, workers: int = 2, log_dir: Path | None = None) -> None:
+    def __init__(self, settings: Settings, workers: int = 2, log_dir: Path | None = None,
+                 importer: bool = False) -> None:
         self.settings = settings
+        self.importer = importer
         self.port = free_port()
         self.workers = workers
         self.log_path = (log_dir or Path(str(settings.work_dir))) / f"node-{self.port}.log"
@@ -46,7 +48,8 @@ class Node:
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "carebridge", "serve", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(self.workers), "--no-importer"],
+             "--workers", str(self.workers),
+             "--importer" if self.importer else "--no-importer"],
             env=settings_env(self.settings), stdout=log, stderr=subprocess.STDOUT,
         )
         try:

@@ -73,12 +73,31 @@ class _StreamingParser(JavaStreamParser):
             yield self._read_content(type_code, True)
 
 
+class _EofWatch:
+    """Remembers whether a read came up short, so a garbled tail reads as truncation."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self.short_read = False
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        if size > 0 and len(data) < size:
+            self.short_read = True
+        return data
+
+    def tell(self) -> int:
+        return self._stream.tell()
+
+
 def iter_objects(stream: IO[bytes], entry: str) -> Iterator[Any]:
     """Top-level objects of one serialization stream, converted to Python values."""
-    parser = _StreamingParser(stream, [DefaultObjectTransformer()])
+    watched = _EofWatch(stream)
+    parser = _StreamingParser(watched, [DefaultObjectTransformer()])
     index = 0
     contents = parser.iter_contents()
     while True:
+        watched.short_read = False
         try:
             raw = next(contents)
         except StopIteration:
@@ -88,7 +107,15 @@ def iter_objects(stream: IO[bytes], entry: str) -> Iterator[Any]:
                 "the Java stream ends in the middle of an object", entry, index
             ) from exc
         except Exception as exc:  # javaobj raises bare ValueError/KeyError/... on bad input
+            if watched.short_read:
+                raise TruncatedStream(
+                    "the Java stream ends in the middle of an object", entry, index
+                ) from exc
             raise JavaStreamError(f"unreadable Java stream: {exc}", entry, index) from exc
+        if watched.short_read:
+            # javaobj reads strings without checking their length: a cut string
+            # would otherwise come back shortened instead of as an error.
+            raise TruncatedStream("the Java stream ends in the middle of an object", entry, index)
         try:
             value = to_python(raw)
         except RecursionError as exc:
@@ -192,6 +219,13 @@ def _date(instance: JavaInstance) -> dt.datetime:
     return _millis(struct.unpack(">q", data[:8])[0])
 
 
+def _timestamp(instance: JavaInstance) -> dt.datetime:
+    # java.sql.Timestamp keeps whole seconds in the Date part and the fraction in nanos.
+    seconds = _date(instance).replace(microsecond=0)
+    nanos = int(to_python(_fields(instance).get("nanos")) or 0)
+    return seconds + dt.timedelta(microseconds=nanos // 1000)
+
+
 def _calendar(instance: JavaInstance) -> dt.datetime:
     return _millis(int(to_python(_fields(instance)["time"])))
 
@@ -218,7 +252,8 @@ def _big_decimal(instance: JavaInstance) -> str:
 _SPECIAL = {
     "java.util.Date": _date,
     "java.sql.Date": _date,
-    "java.sql.Timestamp": _date,
+    "java.sql.Timestamp": _timestamp,
+    "java.sql.Time": _date,
     "java.util.GregorianCalendar": _calendar,
     "javax.xml.datatype.SerializedXMLGregorianCalendar": _xml_calendar,
     "com.sun.org.apache.xerces.internal.jaxp.datatype.SerializedXMLGregorianCalendar": (
