@@ -11,7 +11,7 @@ import hashlib
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -43,6 +43,18 @@ class RecordWriter:
         self._insert = pg_insert if session.get_bind().dialect.name == "postgresql" else (
             sqlite_insert
         )
+        # Built once: constructing statements costs more than executing small ones.
+        upsert = self._insert(_RECORDS)
+        self._upsert_statement = upsert.on_conflict_do_update(
+            index_elements=[_RECORDS.c.facility_id, _RECORDS.c.record_type, _RECORDS.c.record_key],
+            set_={
+                "demographic_no": upsert.excluded.demographic_no,
+                "payload": upsert.excluded.payload,
+                "import_log_id": upsert.excluded.import_log_id,
+                "updated_at": upsert.excluded.updated_at,
+            },
+        )
+        self._delete_statements: dict[tuple[bool, bool], Any] = {}
 
     def apply(self, operation: Operation) -> None:
         if isinstance(operation, Upsert):
@@ -79,17 +91,7 @@ class RecordWriter:
             return
         rows = list(self._pending.values())
         self._pending.clear()
-        statement = self._insert(_RECORDS)
-        statement = statement.on_conflict_do_update(
-            index_elements=[_RECORDS.c.facility_id, _RECORDS.c.record_type, _RECORDS.c.record_key],
-            set_={
-                "demographic_no": statement.excluded.demographic_no,
-                "payload": statement.excluded.payload,
-                "import_log_id": statement.excluded.import_log_id,
-                "updated_at": statement.excluded.updated_at,
-            },
-        )
-        self.session.execute(statement, rows)
+        self.session.execute(self._upsert_statement, rows)
 
     def _delete_missing(self, op: DeleteMissing) -> None:
         if op.demographic_no is None and op.record_type != PROGRAM_TYPE:
@@ -97,17 +99,31 @@ class RecordWriter:
             self.counts["ignored_delete_without_patient"] += 1
             return
         self.flush()
-        statement = delete(_RECORDS).where(
-            _RECORDS.c.facility_id == self.facility_id,
-            _RECORDS.c.record_type == op.record_type,
-        )
+        params: dict[str, Any] = {"facility_id": self.facility_id, "record_type": op.record_type}
         if op.demographic_no is not None:
-            statement = statement.where(_RECORDS.c.demographic_no == op.demographic_no)
+            params["demographic_no"] = op.demographic_no
         if op.keep:
-            statement = statement.where(_RECORDS.c.record_key.not_in(sorted(op.keep)))
-        deleted = self.session.execute(statement).rowcount or 0
+            params["keep"] = sorted(op.keep)
+        statement = self._delete_statement(op.demographic_no is not None, bool(op.keep))
+        deleted = self.session.execute(statement, params).rowcount or 0
         if deleted:
             self.counts["deleted:" + op.record_type] += deleted
+
+    def _delete_statement(self, by_patient: bool, keep: bool) -> Any:
+        key = (by_patient, keep)
+        if key not in self._delete_statements:
+            statement = delete(_RECORDS).where(
+                _RECORDS.c.facility_id == bindparam("facility_id"),
+                _RECORDS.c.record_type == bindparam("record_type"),
+            )
+            if by_patient:
+                statement = statement.where(
+                    _RECORDS.c.demographic_no == bindparam("demographic_no"))
+            if keep:
+                statement = statement.where(
+                    _RECORDS.c.record_key.not_in(bindparam("keep", expanding=True)))
+            self._delete_statements[key] = statement
+        return self._delete_statements[key]
 
     def store_document(self, data: bytes) -> str:
         sha = hashlib.sha256(data).hexdigest()

@@ -1,0 +1,121 @@
+"""Import throughput against bare decoding, and peak memory as the push grows.
+
+Builds JVM-written pushes (tests/java's stand-in OSCAR classes), then prints:
+records/s for carebridge's import (SQLite, one transaction), records/s for bare
+decoding of the same .ser files with the same decoder, their ratio, and the peak
+RSS of an import process for N and scale x N patients. Not part of the test suite.
+
+    .venv/bin/python bench/import_bench.py [--patients 10000] [--scale 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests import jvm  # noqa: E402
+
+from carebridge.integrator.pushfile import ZipLimits, open_push  # noqa: E402
+
+DATE = dt.datetime(2024, 3, 1, 9, 0, tzinfo=dt.UTC)
+LIMITS = ZipLimits(8 * 1024**3, 64 * 1024**3, 1000)
+_WRAPPERS = "org.oscarehr.PMmodule.caisi_integrator."
+
+
+def decode_only(zip_path: Path) -> tuple[int, float]:
+    """Records/s of the decoder alone: every object of every .ser, as Python values."""
+    started = time.perf_counter()
+    records = 0
+    with open_push(zip_path, LIMITS) as archive:
+        for _entry, obj in archive.objects():
+            if isinstance(obj, list):
+                records += len(obj)
+            elif not obj.class_name.startswith(_WRAPPERS):  # header, footer, delete wrappers
+                records += 1
+    return records, time.perf_counter() - started
+
+
+def import_in_child(push: jvm.PushFiles, workdir: Path) -> tuple[int, float, int]:
+    """Import one push in a fresh process; returns records, seconds, peak RSS in KiB."""
+    code = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from carebridge.config import Settings\n"
+        "from carebridge.store.database import Database\n"
+        "from carebridge.store.facilities import add_facility\n"
+        "from carebridge.store.migrate import upgrade\n"
+        "from carebridge.integrator.importer import Importer\n"
+        "work = Path(sys.argv[1])\n"
+        "settings = Settings.build({'database_url': f'sqlite:///{work}/bench.sqlite',\n"
+        "    'incoming_dir': work / 'in', 'archive_dir': work / 'archive',\n"
+        "    'work_dir': work, 'secret_key': 'bench', 'settle_seconds': 0})\n"
+        "upgrade(settings.database_url)\n"
+        "db = Database(settings)\n"
+        "with db.transaction() as s:\n"
+        "    add_facility(s, 'clinic-a', 'pw')\n"
+        "started = time.perf_counter()\n"
+        "(outcome,) = Importer(db, settings).run_once()\n"
+        "elapsed = time.perf_counter() - started\n"
+        "assert outcome.result == 'COMPLETED', outcome.reason\n"
+        "print(outcome.records, elapsed)\n"
+    )
+    workdir.mkdir(parents=True)
+    incoming = workdir / "in"
+    incoming.mkdir()
+    main = incoming / push.main.name
+    os.link(push.main, main)
+    if push.docs:
+        os.link(push.docs, incoming / push.docs.name)
+    child = subprocess.Popen([sys.executable, "-c", code, str(workdir), str(main)],
+                             stdout=subprocess.PIPE, text=True)
+    output = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    if status != 0:
+        raise SystemExit(f"import child failed with status {status}")
+    records, seconds = output.split()
+    return int(records), float(seconds), usage.ru_maxrss
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=10_000)
+    parser.add_argument("--scale", type=int, default=10, help="memory check at scale x N")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="carebridge-bench-") as tmp:
+        root = Path(tmp)
+        build = jvm.build_classes(root / "jvm")
+        print(f"building JVM pushes: {args.patients} and {args.patients * args.scale} patients")
+        small = jvm.make_push(build, root / "small", username="clinic-a",
+                              patients=args.patients, date=DATE)
+        large = jvm.make_push(build, root / "large", username="clinic-a",
+                              patients=args.patients * args.scale, date=DATE, seed=2)
+
+        decoded, decode_s = decode_only(small.main)
+        imported, import_s, rss_small = import_in_child(small, root / "run-small")
+        _, large_s, rss_large = import_in_child(large, root / "run-large")
+
+    assert decoded == imported == small.records, (decoded, imported, small.records)
+    decode_rate = decoded / decode_s
+    import_rate = imported / import_s
+    print(f"records per push:        {small.records} (N={args.patients} patients)")
+    print(f"bare decoding:           {decode_rate:10.0f} records/s  ({decode_s:.1f} s)")
+    print(f"carebridge import:       {import_rate:10.0f} records/s  ({import_s:.1f} s)")
+    print(f"ratio import/decoding:   {import_rate / decode_rate:10.2f}   (goal >= 0.5)")
+    print(f"peak RSS, N:             {rss_small / 1024:10.1f} MiB")
+    print(f"peak RSS, {args.scale} x N:         {rss_large / 1024:10.1f} MiB  "
+          f"({large.records} records in {large_s:.1f} s)")
+    print(f"memory ratio {args.scale}xN / N:     {rss_large / rss_small:10.2f}   (flat ~ 1.0)")
+
+
+if __name__ == "__main__":
+    main()
