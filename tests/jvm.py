@@ -131,8 +131,13 @@ def make_push(
     documents: bool = True,
     truncate_last_ser: int = 0,
     header_version: int = 1,
+    provider_messages: int = 0,
 ) -> PushFiles:
-    """Run carebridge.testkit.MakePush and return the files it wrote into out_dir."""
+    """Run carebridge.testkit.MakePush and return the files it wrote into out_dir.
+
+    ``provider_messages`` adds Open-O's provider-message list after the header: a class
+    the integrator does not know.
+    """
     build_dir = build_classes(Path(build_dir))
     cmd = [
         "java", "-cp", _classpath(build_dir, header_version), "carebridge.testkit.MakePush",
@@ -145,6 +150,7 @@ def make_push(
         "--last-date", str(_millis(last_date) if last_date is not None else 0),
         "--depends-on", depends_on if depends_on is not None else "-",
         "--truncate-last-ser", str(truncate_last_ser),
+        "--provider-messages", str(provider_messages),
     ]  # fmt: skip
     if not footer:
         cmd.append("--no-footer")

@@ -132,6 +132,21 @@ def test_a_later_full_push_replaces_records_instead_of_adding(
     assert sum(seen[0].values()) == first.records
 
 
+def test_unknown_classes_are_kept_and_counted(
+    db: Database, settings: Settings, facilities: dict[str, int], make_push: PushFactory
+) -> None:
+    push = make_push(patients=2, provider_messages=3)
+    deliver(push, settings.incoming_dir)
+    (outcome,) = Importer(db, settings).run_once()
+    assert outcome.result == Result.COMPLETED
+    unknown = "org.oscarehr.caisi_integrator.ws.ProviderCommunicationTransfer"
+    assert outcome.counts["unknown:" + unknown] == 3
+    assert record_counts(db, facilities["clinic-a"])[unknown] == 3
+    assert outcome.records == push.records
+    (row,) = import_logs(db)
+    assert row.counts["unknown:" + unknown] == 3
+
+
 def test_older_file_after_newer_data_is_an_error(
     db: Database, settings: Settings, facilities: dict[str, int], make_push: PushFactory
 ) -> None:

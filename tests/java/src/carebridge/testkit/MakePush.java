@@ -40,6 +40,7 @@ import org.oscarehr.PMmodule.caisi_integrator.DeleteCachedDemographicPreventions
 import org.oscarehr.PMmodule.caisi_integrator.IntegratorFileFooter;
 import org.oscarehr.PMmodule.caisi_integrator.IntegratorFileHeader;
 import org.oscarehr.PMmodule.caisi_integrator.ProgramDeleteIdWrapper;
+import org.oscarehr.caisi_integrator.ws.ProviderCommunicationTransfer;
 import org.oscarehr.caisi_integrator.dao.CachedAdmission;
 import org.oscarehr.caisi_integrator.dao.CachedAppointment;
 import org.oscarehr.caisi_integrator.dao.CachedDemographic;
@@ -223,6 +224,16 @@ public final class MakePush {
             header.setCachedFacilityName(facilityName);
             header.setUsername(opt.username);
             write(out, header);
+
+            if (opt.providerMessages > 0) {  // Open-O: provider messages right after the header
+                ArrayList<ProviderCommunicationTransfer> messages = new ArrayList<>();
+                for (int i = 0; i < opt.providerMessages; i++) {
+                    messages.add(new ProviderCommunicationTransfer(i + 1, "1001", "2002",
+                            new Date(opt.date), ("message " + (i + 1)).getBytes("UTF-8")));
+                }
+                write(out, messages);
+                records += messages.size();
+            }
 
             CachedFacility facility = new CachedFacility();
             facility.setName(facilityName);
@@ -691,7 +702,7 @@ public final class MakePush {
     static final class Options {
         static final String USAGE = "usage: MakePush --out DIR --username NAME --date EPOCH_MILLIS"
                 + " [--emr-facility-id N] [--patients N] [--seed N] [--last-date EPOCH_MILLIS]"
-                + " [--depends-on MD5|-] [--no-footer] [--no-documents] [--truncate-last-ser BYTES]";
+                + " [--depends-on MD5|-] [--no-footer] [--no-documents] [--truncate-last-ser BYTES] [--provider-messages N]";
 
         Path out;
         String username;
@@ -705,6 +716,7 @@ public final class MakePush {
         boolean footer = true;
         boolean documents = true;
         long truncateLastSer;
+        int providerMessages;
 
         static Options parse(String[] args) {
             Options o = new Options();
@@ -749,6 +761,9 @@ public final class MakePush {
                             break;
                         case "--depends-on":
                             o.dependsOn = "-".equals(v) ? null : v;
+                            break;
+                        case "--provider-messages":
+                            o.providerMessages = Integer.parseInt(v);
                             break;
                         case "--truncate-last-ser":
                             o.truncateLastSer = Long.parseLong(v);
