@@ -45,3 +45,38 @@ def test_import_of_a_broken_file_exits_non_zero(tmp_path: Path, make_push: PushF
     result = carebridge("import", "--once", settings=settings)
     assert result.returncode == 1
     assert "ERROR" in result.stderr and "IntegratorFileFooter" in result.stderr
+
+
+def test_import_shows_progress_bars_on_a_terminal(tmp_path: Path, make_push: PushFactory) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from tests.support.server import settings_env
+
+    settings = make_settings(tmp_path, f"sqlite:///{tmp_path}/cli.sqlite")
+    carebridge("db", "upgrade", settings=settings)
+    carebridge("facility", "add", "clinic-a", "--password", "pw", settings=settings)
+    push = make_push(patients=40)
+    deliver(push, settings.incoming_dir)
+    leader, follower = pty.openpty()
+    env = settings_env(settings) | {"COLUMNS": "120", "TERM": "xterm"}
+    child = subprocess.Popen([sys.executable, "-m", "carebridge", "import", "--once"],
+                             stdin=follower, stdout=follower, stderr=follower, env=env)
+    os.close(follower)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+    assert child.wait(timeout=120) == 0
+    os.close(leader)
+    text = output.decode(errors="replace")
+    assert "━" in text  # rich's bar
+    assert "files" in text and "1/1" in text
+    assert f"{push.main.name}: COMPLETED" in text
