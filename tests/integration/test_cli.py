@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
 from pathlib import Path
 
 from carebridge.config import Settings
 from tests.conftest import make_settings
 from tests.integration.conftest import PushFactory, deliver
-from tests.support.server import carebridge
+from tests.support.server import carebridge, settings_env
 
 
 def test_first_run_facilities_import_and_log(tmp_path: Path, make_push: PushFactory) -> None:
@@ -48,13 +52,6 @@ def test_import_of_a_broken_file_exits_non_zero(tmp_path: Path, make_push: PushF
 
 
 def test_import_shows_progress_bars_on_a_terminal(tmp_path: Path, make_push: PushFactory) -> None:
-    import os
-    import pty
-    import subprocess
-    import sys
-
-    from tests.support.server import settings_env
-
     settings = make_settings(tmp_path, f"sqlite:///{tmp_path}/cli.sqlite")
     carebridge("db", "upgrade", settings=settings)
     carebridge("facility", "add", "clinic-a", "--password", "pw", settings=settings)
