@@ -48,3 +48,16 @@ def test_datetimes_round_trip_as_utc(db: Database, facilities: dict[str, int]) -
         assert stored.date_interval_end == moment
         assert stored.date_interval_end.tzinfo == dt.UTC
         assert stored.counts == {"x": 1}
+
+
+def test_expired_nonces_are_purged(db: Database, facilities: dict[str, int]) -> None:
+    from carebridge.soap.wsse import nonces
+    from carebridge.store.models import WsseNonce
+
+    now = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    with db.transaction() as session:
+        nonces.remember(session, facilities["clinic-a"], b"old", now - dt.timedelta(seconds=1))
+        nonces.remember(session, facilities["clinic-a"], b"new", now + dt.timedelta(seconds=60))
+    with db.transaction() as session:
+        assert nonces.purge_expired(session, now) == 1
+        assert [n.nonce for n in session.query(WsseNonce)] == ["bmV3"]
