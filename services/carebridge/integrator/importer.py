@@ -10,6 +10,7 @@ expired) imports it again from the start and completes the same row.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import hashlib
 import logging
 import shutil
@@ -57,18 +58,20 @@ log = logging.getLogger(__name__)
 RENEW_EVERY_OBJECTS = 2000
 
 
-class Result:
+class Result(enum.StrEnum):
+    """What became of one file in one scan."""
+
     COMPLETED = "COMPLETED"
     ERROR = "ERROR"
     ALREADY_IMPORTED = "ALREADY_IMPORTED"
-    WAITING = "WAITING"
-    RETRY = "RETRY"
+    WAITING = "WAITING"  # its dependency or its -Docs.zip has not arrived: next scan
+    RETRY = "RETRY"  # database trouble or lost lease: next scan, possibly another node
 
 
 @dataclass
 class Outcome:
     filename: str
-    result: str
+    result: Result
     reason: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
     import_log_id: int | None = None
