@@ -116,7 +116,8 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     if request.param == "sqlite":
         url = f"sqlite:///{root}/carebridge.sqlite"
     else:
-        url = request.getfixturevalue("postgres").create_database(f"svc_{os.getpid()}")
+        module = request.module.__name__.rsplit(".", 1)[-1]
+        url = request.getfixturevalue("postgres").create_database(f"svc_{os.getpid()}_{module}")
     settings = make_settings(root, url, max_request_bytes=200_000)
     upgrade(url)
     db = Database(settings)
