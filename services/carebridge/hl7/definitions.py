@@ -1,0 +1,143 @@
+"""HL7 v2 structure definitions, read once per version from hl7apy's tables.
+
+hl7apy ships the segment, field, datatype and message-structure definitions for
+v2.1 to v2.8.2; this module turns them into small immutable lookup tables (field
+number -> element name and component tree, structure -> groups) that the v2.xml
+codec uses on its hot path.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from carebridge.hl7.exceptions import UNSUPPORTED_VERSION_ID, Location, UnsupportedMessage
+
+# Events whose v2.xml root is another structure (when MSH-9.3 is absent).
+EVENT_STRUCTURES = {
+    **dict.fromkeys(("A01", "A04", "A05", "A08", "A13", "A14", "A28", "A31"), "ADT_A01"),
+    "A02": "ADT_A02",
+    "A03": "ADT_A03",
+    **dict.fromkeys(("A06", "A07"), "ADT_A06"),
+    **dict.fromkeys(("A09", "A10", "A11"), "ADT_A09"),
+    "A12": "ADT_A12",
+    **dict.fromkeys(("A39", "A40", "A41", "A42"), "ADT_A39"),
+}
+
+
+@dataclass(frozen=True)
+class Component:
+    """A component (or subcomponent) and, when composite, its own components."""
+
+    name: str  # "XPN.1"
+    datatype: str  # "FN"
+    children: tuple[Component, ...] = ()
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    name: str  # "PID.5"
+    datatype: str  # "XPN"
+    components: tuple[Component, ...]  # empty for a primitive datatype
+
+
+@dataclass(frozen=True)
+class Child:
+    name: str  # segment id, or group name "ADT_A01.PROCEDURE"
+    is_group: bool
+    min: int
+    max: int  # -1: unbounded
+    group: Group | None = None
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    children: tuple[Child, ...]
+
+    def first_segments(self) -> frozenset[str]:
+        """Segment ids that can start this group (its leading optional ones, then one required)."""
+        found: set[str] = set()
+        for child in self.children:
+            found |= child.group.first_segments() if child.group else {child.name}
+            if child.min > 0:
+                break
+        return frozenset(found)
+
+
+def module_name(version: str) -> str:
+    return "hl7apy.v" + version.replace(".", "_")
+
+
+@cache
+def _module(version: str, part: str) -> Any:
+    try:
+        return importlib.import_module(f"{module_name(version)}.{part}")
+    except (ModuleNotFoundError, ValueError):
+        raise UnsupportedMessage(f"HL7 version {version!r} is not supported",
+                                 Location("MSH", 1, 12), UNSUPPORTED_VERSION_ID) from None
+
+
+def is_supported(version: str) -> bool:
+    try:
+        _module(version, "segments")
+    except UnsupportedMessage:
+        return False
+    return True
+
+
+@cache
+def segment_fields(version: str, segment_id: str) -> tuple[FieldDef | None, ...]:
+    """Field definitions by number (index 0 unused); empty for Z- and unknown segments."""
+    spec = _module(version, "segments").SEGMENTS.get(segment_id)
+    if spec is None:
+        return ()
+    fields: list[FieldDef | None] = [None]
+    for name, field_spec, _card, _kind in spec[1]:
+        kind, children, datatype = field_spec[0], field_spec[1], field_spec[2]
+        components = _components(children) if kind == "sequence" and children else ()
+        fields.append(FieldDef(name.replace("_", "."), datatype, components))
+    return tuple(fields)
+
+
+def _components(children: Any) -> tuple[Component, ...]:
+    out = []
+    for name, spec, _card, _kind in children:
+        kind, grand, datatype = spec[0], spec[1], spec[2]
+        nested = _components(grand) if kind == "sequence" and grand else ()
+        out.append(Component(name.replace("_", "."), datatype, nested))
+    return tuple(out)
+
+
+@cache
+def structure(version: str, structure_id: str) -> Group | None:
+    spec = _module(version, "messages").MESSAGES.get(structure_id)
+    if spec is None:
+        return None
+    return _group(structure_id, structure_id, spec)
+
+
+def _group(root: str, name: str, spec: Any) -> Group:
+    children = []
+    for child_name, child_spec, (low, high), kind in spec[1]:
+        if kind == "GRP":
+            # hl7apy names groups ADT_A01_PROCEDURE; v2.xml writes ADT_A01.PROCEDURE.
+            xml_name = root + "." + child_name[len(root) + 1:] if child_name.startswith(
+                root + "_") else child_name
+            children.append(Child(xml_name, True, low, high, _group(root, xml_name, child_spec)))
+        elif kind == "SEG":
+            children.append(Child(child_name, False, low, high))
+    return Group(name, tuple(children))
+
+
+def structure_for(version: str, message_type: str, event: str, declared: str) -> str:
+    """The v2.xml root: MSH-9.3 when given, else the event's structure, else type_event."""
+    if declared:
+        return declared
+    if message_type == "ACK":
+        return "ACK"
+    if message_type == "ADT" and event in EVENT_STRUCTURES:
+        return EVENT_STRUCTURES[event]
+    return f"{message_type}_{event}" if event else message_type
