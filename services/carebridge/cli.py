@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from carebridge.cli_hl7 import hl7
 from carebridge.config import ConfigError, Settings
 from carebridge.logs import configure_logging
 
@@ -45,6 +46,9 @@ def _database(settings: Settings):  # type: ignore[no-untyped-def]
             "the database schema is not current: run `carebridge db upgrade` first"
         )
     return db
+
+
+main.add_command(hl7)
 
 
 # -- db -------------------------------------------------------------------------
