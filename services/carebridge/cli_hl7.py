@@ -25,7 +25,7 @@ def _read(source: str) -> bytes:
 
 def _er7_messages(data: bytes) -> list[bytes]:
     """Messages of an ER7 file: one, many, a batch, or MLLP frames."""
-    if data.lstrip()[:1] == framing.START_BLOCK:
+    if data.lstrip(b" \t\r\n")[:1] == framing.START_BLOCK:  # 0x0B is whitespace to lstrip()
         return framing.unframe(data)
     return framing.split_messages(data)
 
