@@ -14,6 +14,7 @@ DTDs and entities disabled.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 from lxml import etree
@@ -21,11 +22,12 @@ from lxml import etree
 from carebridge.hl7 import definitions
 from carebridge.hl7.er7 import Message, Segment
 from carebridge.hl7.escape import Escape, join_escapes, split_escapes
-from carebridge.hl7.exceptions import Location, ParseError
+from carebridge.hl7.exceptions import REQUIRED_FIELD_MISSING, Location, ParseError
 
 NAMESPACE = "urn:hl7-org:v2xml"
 _NS = "{" + NAMESPACE + "}"
 DEFAULT_VERSION = "2.3.1"
+_XML_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _XML_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _XML_ATTR = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
 
@@ -38,6 +40,9 @@ def to_xml(message: Message, version: str | None = None) -> bytes:
     version = _version(version or message.version)
     root = definitions.structure_for(version, message.message_type, message.event,
                                      message.structure)
+    if not _XML_NAME.match(root):
+        raise ParseError(f"MSH-9 ({message.raw('MSH-9')!r}) names no message structure usable "
+                         "as the v2.xml root", Location("MSH", 1, 9), REQUIRED_FIELD_MISSING)
     group = definitions.structure(version, root)
     out = ['<?xml version="1.0" encoding="UTF-8"?>', f'<{root} xmlns="{NAMESPACE}">']
     if group is None:
@@ -139,6 +144,9 @@ def _write_segment(out: list[str], seg: Segment, version: str, delims: str) -> N
 def _write_value(out: list[str], raw: str, components: tuple, prefix: str, delims: str) -> None:
     """A field repetition: plain text for a primitive, component elements for a composite."""
     comp_sep = delims[1]
+    if raw == '""':  # present but null: the whole field, whatever its datatype
+        out.append(raw)
+        return
     if comp_sep not in raw and not components and delims[4] not in raw:
         out.append(_mixed(raw, delims))
         return
