@@ -15,6 +15,7 @@ DTDs and entities disabled.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 
 from lxml import etree
@@ -111,9 +112,33 @@ def _write_items(out: list[str], items: list, version: str, delims: str) -> None
             out.append(f"</{name}>")
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """Prebuilt tags for one field or component: writing is then string joins only."""
+
+    open: str
+    close: str
+    empty: str
+    prefix: str  # names unknown parts below: the datatype, or the element name
+    children: tuple[_Plan, ...] = ()
+
+
+def _plan_for(name: str, datatype: str | None, components: tuple) -> _Plan:
+    children = tuple(_plan_for(c.name, c.datatype, c.children) for c in components)
+    return _Plan(f"<{name}>", f"</{name}>", f"<{name}/>", datatype or name, children)
+
+
+@cache
+def _segment_plan(version: str, seg_id: str) -> tuple[_Plan | None, ...]:
+    plans: list[_Plan | None] = [None]
+    for fdef in definitions.segment_fields(version, seg_id)[1:]:
+        plans.append(_plan_for(fdef.name, fdef.datatype, fdef.components) if fdef else None)
+    return tuple(plans)
+
+
 def _write_segment(out: list[str], seg: Segment, version: str, delims: str) -> None:
     seg_id = seg.id
-    defs = definitions.segment_fields(version, seg_id)
+    plans = _segment_plan(version, seg_id)
     rep_sep = delims[2]
     out.append(f"<{seg_id}>")
     fields = seg.fields
@@ -125,50 +150,48 @@ def _write_segment(out: list[str], seg: Segment, version: str, delims: str) -> N
         raw = fields[number]
         if not raw:
             continue
-        fdef = defs[number] if number < len(defs) else None
-        name = fdef.name if fdef else f"{seg_id}.{number}"
-        reps = raw.split(rep_sep) if rep_sep in raw else (raw,)
-        for rep in reps:
+        plan = plans[number] if number < len(plans) else None
+        if plan is None:
+            plan = _plan_for(f"{seg_id}.{number}", None, ())
+        for rep in (raw.split(rep_sep) if rep_sep in raw else (raw,)):
             if not rep:
-                out.append(f"<{name}/>")
+                out.append(plan.empty)
                 continue
-            out.append(f"<{name}>")
-            if fdef is None:
-                _write_value(out, rep, (), name, delims)
-            else:
-                _write_value(out, rep, fdef.components, fdef.datatype, delims)
-            out.append(f"</{name}>")
+            out.append(plan.open)
+            _write_value(out, rep, plan, delims)
+            out.append(plan.close)
     out.append(f"</{seg_id}>")
 
 
-def _write_value(out: list[str], raw: str, components: tuple, prefix: str, delims: str) -> None:
+def _write_value(out: list[str], raw: str, plan: _Plan, delims: str) -> None:
     """A field repetition: plain text for a primitive, component elements for a composite."""
-    comp_sep = delims[1]
+    comp_sep, sub_sep = delims[1], delims[4]
+    children = plan.children
     if raw == '""':  # present but null: the whole field, whatever its datatype
         out.append(raw)
         return
-    if comp_sep not in raw and not components and delims[4] not in raw:
+    if not children and comp_sep not in raw and sub_sep not in raw:
         out.append(_mixed(raw, delims))
         return
-    for i, comp in enumerate(raw.split(comp_sep), 1):
+    for i, comp in enumerate(raw.split(comp_sep) if comp_sep in raw else (raw,), 1):
         if not comp:
             continue
-        cdef = components[i - 1] if i <= len(components) else None
-        name = cdef.name if cdef else f"{prefix}.{i}"
-        out.append(f"<{name}>")
-        children = cdef.children if cdef else ()
-        sub_sep = delims[4]
-        if sub_sep in comp or children:
-            sub_prefix = cdef.datatype if cdef else name
-            for j, sub in enumerate(comp.split(sub_sep), 1):
+        cplan = children[i - 1] if i <= len(children) else _plan_for(
+            f"{plan.prefix}.{i}", None, ())
+        out.append(cplan.open)
+        if cplan.children or sub_sep in comp:
+            subs = cplan.children
+            for j, sub in enumerate(comp.split(sub_sep) if sub_sep in comp else (comp,), 1):
                 if not sub:
                     continue
-                sdef = children[j - 1] if j <= len(children) else None
-                sub_name = sdef.name if sdef else f"{sub_prefix}.{j}"
-                out.append(f"<{sub_name}>{_mixed(sub, delims)}</{sub_name}>")
+                splan = subs[j - 1] if j <= len(subs) else _plan_for(
+                    f"{cplan.prefix}.{j}", None, ())
+                out.append(splan.open)
+                out.append(_mixed(sub, delims))
+                out.append(splan.close)
         else:
             out.append(_mixed(comp, delims))
-        out.append(f"</{name}>")
+        out.append(cplan.close)
 
 
 def _mixed(raw: str, delims: str) -> str:
