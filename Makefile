@@ -31,6 +31,7 @@ lint: $(STAMP)
 
 bench: $(STAMP) system-deps
 	$(BIN)/python bench/import_bench.py
+	$(BIN)/python bench/hl7_bench.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info
