@@ -69,3 +69,30 @@ def test_make_adt(tmp_path: Path) -> None:
     assert again.returncode == rerun.returncode == 0
     strict = hl7("make-adt", str(records), "--strict")
     assert strict.returncode == 1
+
+
+def test_validate_reports_located_errors() -> None:
+    good = hl7("validate", str(CORPUS / "adt_a03_discharge.hl7"))
+    assert good.returncode == 0 and b"valid against ADT_A03" in good.stdout
+    bad = hl7("validate", str(CORPUS / "broken_bad_timestamp.hl7"))
+    assert bad.returncode == 1
+    assert b"PV1-45" in bad.stderr and b"HL7 error 102" in bad.stderr
+    missing = hl7("validate", str(CORPUS / "broken_missing_pid3.hl7"), "--schema", "ADT_A01")
+    assert missing.returncode == 1 and b"PID-3" in missing.stderr
+    assert b"HL7 error 101" in missing.stderr
+
+
+def test_ack_follows_validation(tmp_path: Path) -> None:
+    accepted = hl7("ack", str(CORPUS / "adt_a01_basic.hl7"))
+    assert accepted.returncode == 0
+    ack = er7.parse(accepted.stdout.rstrip(b"\n"))
+    source = er7.parse((CORPUS / "adt_a01_basic.hl7").read_bytes())
+    assert ack.get("MSA-1") == "AA" and ack.get("MSA-2") == source.control_id
+    rejected = er7.parse(hl7("ack", str(CORPUS / "broken_missing_pid3.hl7")).stdout.rstrip())
+    assert rejected.get("MSA-1") == "AE" and rejected.get("ERR-1.1") == "PID"
+    assert rejected.get("ERR-1.3") == "3" and rejected.get("ERR-1.4.1") == "101"
+    garbage = hl7("ack", str(CORPUS / "broken_garbage.bin"), "--xml")
+    assert garbage.returncode == 0 and b"<MSA.1>AR</MSA.1>" in garbage.stdout
+    forced = er7.parse(hl7("ack", str(CORPUS / "adt_a01_basic.hl7"), "--code", "CE",
+                           "--text", "busy").stdout.rstrip())
+    assert (forced.get("MSA-1"), forced.get("MSA-3")) == ("CE", "busy")

@@ -98,7 +98,7 @@ def segment_fields(version: str, segment_id: str) -> tuple[FieldDef | None, ...]
     for name, field_spec, _card, _kind in spec[1]:
         kind, children, datatype = field_spec[0], field_spec[1], field_spec[2]
         components = _components(children) if kind == "sequence" and children else ()
-        fields.append(FieldDef(name.replace("_", "."), datatype, components))
+        fields.append(FieldDef(_xml_name(name), datatype, components))
     return tuple(fields)
 
 
@@ -107,8 +107,14 @@ def _components(children: Any) -> tuple[Component, ...]:
     for name, spec, _card, _kind in children:
         kind, grand, datatype = spec[0], spec[1], spec[2]
         nested = _components(grand) if kind == "sequence" and grand else ()
-        out.append(Component(name.replace("_", "."), datatype, nested))
+        out.append(Component(_xml_name(name), datatype, nested))
     return tuple(out)
+
+
+def _xml_name(name: str) -> str:
+    """hl7apy's ``PID_5`` / ``CM_MSG_1`` to v2.xml's ``PID.5`` / ``CM_MSG.1``."""
+    stem, _, number = name.rpartition("_")
+    return f"{stem}.{number}" if stem and number.isdigit() else name
 
 
 @cache

@@ -1,0 +1,82 @@
+"""HL7 engine throughput against python-hl7 and hl7apy, on one ~470-character ADT^A01.
+
+Prints messages/s for carebridge ER7 -> v2.xml bytes, ER7 -> v2.xml + XSD
+validation, v2.xml -> ER7, python-hl7's ``hl7.parse`` and hl7apy's
+``parse_message`` of the same message, measured in this run, with the ratios.
+Not part of the test suite.
+
+    .venv/bin/python bench/hl7_bench.py [--seconds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import hl7 as python_hl7
+from hl7apy.parser import parse_message
+
+from carebridge.hl7 import er7, v2xml
+from carebridge.hl7.validate import load_schema
+
+MESSAGE = Path(__file__).resolve().parents[1] / "tests" / "data" / "hl7" / "adt_a01_basic.hl7"
+
+
+def rate(fn: Callable[[], object], seconds: float) -> float:
+    """Calls per second, over at least ``seconds`` of wall time after a warm-up."""
+    for _ in range(50):
+        fn()
+    calls = 0
+    started = time.perf_counter()
+    deadline = started + seconds
+    batch = 50
+    while time.perf_counter() < deadline:
+        for _ in range(batch):
+            fn()
+        calls += batch
+    return calls / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=2.0)
+    args = parser.parse_args()
+    raw = MESSAGE.read_bytes()
+    text = raw.decode("ascii")
+    document = v2xml.to_xml(er7.parse(raw))
+    schema = load_schema("ADT_A01")
+
+    from lxml import etree
+
+    def er7_to_xml() -> bytes:
+        return v2xml.to_xml(er7.parse(raw))
+
+    def er7_to_xml_validated() -> bool:
+        return schema.validate(etree.fromstring(v2xml.to_xml(er7.parse(raw))))
+
+    def xml_to_er7() -> str:
+        return v2xml.from_xml(document).to_er7()
+
+    assert er7_to_xml_validated(), "the benchmark message must be valid"
+    results = {
+        "carebridge ER7 -> v2.xml": rate(er7_to_xml, args.seconds),
+        "carebridge ER7 -> v2.xml + XSD": rate(er7_to_xml_validated, args.seconds),
+        "carebridge v2.xml -> ER7": rate(xml_to_er7, args.seconds),
+        "python-hl7 hl7.parse": rate(lambda: python_hl7.parse(text), args.seconds),
+        "hl7apy parse_message": rate(lambda: parse_message(text.replace("\n", "\r")),
+                                     args.seconds),
+    }
+    print(f"message: {MESSAGE.name}, {len(raw)} characters")
+    for name, value in results.items():
+        print(f"{name:34s} {value:10.0f} messages/s")
+    base = results["carebridge ER7 -> v2.xml"]
+    print(f"ER7 -> v2.xml vs python-hl7 parse:  {base / results['python-hl7 hl7.parse']:6.1f}x"
+          "  (goal >= 3)")
+    print(f"ER7 -> v2.xml vs hl7apy parse:      {base / results['hl7apy parse_message']:6.1f}x"
+          "  (goal >= 50)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,273 @@
+"""Abbreviated records from ADT messages: Patient.xsd (A01/A04/A08) and Discharge.xsd (A03).
+
+The master patient index and the length-of-stay monitor need a handful of
+values, not the message: reading them here keeps HL7 field paths out of those
+services. Values are read decoded (escapes resolved, HL7's ``""`` null is
+empty). A required value that is missing or malformed raises ``HL7Error`` with
+table 0357 code 101 or 102 and its location, so the acknowledgment names it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
+
+from lxml import etree
+
+from carebridge.hl7.definitions import EVENT_STRUCTURES
+from carebridge.hl7.er7 import Message
+from carebridge.hl7.exceptions import (
+    DATA_TYPE_ERROR,
+    REQUIRED_FIELD_MISSING,
+    SEGMENT_SEQUENCE_ERROR,
+    UNSUPPORTED_EVENT_CODE,
+    HL7Error,
+    Location,
+    UnsupportedMessage,
+)
+
+PATIENT_NAMESPACE = "urn:carebridge:patient:1"
+DISCHARGE_NAMESPACE = "urn:carebridge:discharge:1"
+# Events that register or update a patient: those of structure ADT_A01.
+PATIENT_EVENTS = frozenset(e for e, s in EVENT_STRUCTURES.items() if s == "ADT_A01")
+_TS = re.compile(r"^(\d{4})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})"
+                 r"(?:\.(\d{1,4}))?)?)?)?)?)?([+-]\d{4})?$")
+_DAY = Decimal(86400 * 10**6)  # microseconds
+
+
+def parse_timestamp(text: str) -> tuple[datetime, int]:
+    """An HL7 TS ``YYYY[MM[DD[HH[MM[SS[.S...]]]]]][+/-ZZZZ]`` and how many of its parts are given.
+
+    Without an offset the time is local to the sender and stays naive; with
+    one it is aware. Raises ValueError for anything else (or a date that does
+    not exist). Parts: 1 year, 2 month, 3 day, 4 hour, 5 minute, 6 second.
+    """
+    match = _TS.match(text)
+    if match is None:
+        raise ValueError("not an HL7 timestamp")
+    parts = match.groups()
+    given = sum(1 for p in parts[:6] if p is not None)
+    numbers = [int(p) if p is not None else d for p, d in zip(parts[:6], (0, 1, 1, 0, 0, 0),
+                                                                     strict=True)]
+    micro = int((parts[6] or "0").ljust(6, "0"))
+    tz = None
+    if parts[7]:
+        sign = -1 if parts[7][0] == "-" else 1
+        tz = timezone(sign * timedelta(hours=int(parts[7][1:3]), minutes=int(parts[7][3:5])))
+    return datetime(*numbers, micro, tzinfo=tz), given
+
+
+def to_patient(message: Message) -> bytes:
+    """The Patient.xsd record of an A01/A04/A08 (any event of structure ADT_A01)."""
+    _require_event(message, PATIENT_EVENTS)
+    _require_segment(message, "PID")
+    root = etree.Element(f"{{{PATIENT_NAMESPACE}}}patient", nsmap={None: PATIENT_NAMESPACE})
+    _identifiers(root, message)
+    if not _name(root, message):
+        raise HL7Error("PID-5 has no family name", Location("PID", 1, 5), REQUIRED_FIELD_MISSING)
+    birth = _birth_date(message)
+    if birth is not None:
+        _add(root, "birthDate", birth.isoformat(), _at("PID", 7))
+    _add(root, "sex", _value(message, "PID-8"), _at("PID", 8))
+    _address(root, message)
+    for number in _phones(message):
+        _add(root, "phone", number, _at("PID", 13))
+    return _serialize(root)
+
+
+def to_discharge(message: Message) -> bytes:
+    """The Discharge.xsd record of an A03: stay times, length of stay, attending, diagnoses."""
+    _require_event(message, frozenset({"A03"}))
+    _require_segment(message, "PID")
+    _require_segment(message, "PV1")
+    root = etree.Element(f"{{{DISCHARGE_NAMESPACE}}}discharge",
+                         nsmap={None: DISCHARGE_NAMESPACE})
+    _identifiers(root, message)
+    _name(root, message)
+    _add(root, "visitNumber", _value(message, "PV1-19.1"), _at("PV1", 19))
+    admit = _stay_time(message, 44)
+    discharge = _stay_time(message, 45)
+    _add(root, "admitTime", _xs_datetime(admit), _at("PV1", 44))
+    _add(root, "dischargeTime", _xs_datetime(discharge), _at("PV1", 45))
+    _add(root, "lengthOfStayDays", str(length_of_stay(admit, discharge)), _at("PV1", 45))
+    _attending(root, message)
+    for occurrence in range(1, len(message.occurrences("DG1")) + 1):
+        _diagnosis(root, message, occurrence)
+    return _serialize(root)
+
+
+def length_of_stay(admit: datetime, discharge: datetime) -> Decimal:
+    """Days between the two, to 2 decimals; a naive time is taken in the other's offset."""
+    if (admit.tzinfo is None) != (discharge.tzinfo is None):
+        admit, discharge = admit.replace(tzinfo=None), discharge.replace(tzinfo=None)
+    micros = (discharge - admit) // timedelta(microseconds=1)
+    if micros < 0:
+        raise HL7Error("discharge time (PV1-45) is before admit time (PV1-44)",
+                       Location("PV1", 1, 45), DATA_TYPE_ERROR)
+    return (Decimal(micros) / _DAY).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+# -- reading -----------------------------------------------------------------------
+
+
+def _value(message: Message, path: str) -> str:
+    text = message.get(path).strip()
+    return "" if text == '""' else text
+
+
+def _repetitions(message: Message, segment_id: str, number: int) -> int:
+    segment = message.segment(segment_id)
+    raw = segment.raw(number) if segment is not None else ""
+    return raw.count(message.delimiters[2]) + 1 if raw else 0
+
+
+def _require_event(message: Message, events: frozenset[str]) -> None:
+    if message.message_type != "ADT":
+        raise UnsupportedMessage(f"message type {message.message_type or '(none)'} is not ADT",
+                                 Location("MSH", 1, 9))
+    if message.event not in events:
+        raise UnsupportedMessage(f"event {message.event or '(none)'} is not one of "
+                                 f"{', '.join(sorted(events))}", Location("MSH", 1, 9),
+                                 UNSUPPORTED_EVENT_CODE)
+
+
+def _require_segment(message: Message, segment_id: str) -> None:
+    if message.segment(segment_id) is None:
+        raise HL7Error(f"the message has no {segment_id} segment", Location(segment_id, 1),
+                       SEGMENT_SEQUENCE_ERROR)
+
+
+def _birth_date(message: Message) -> date | None:
+    """PID-7 as a date; None when absent or less precise than a day (xs:date needs one)."""
+    text = _value(message, "PID-7.1")
+    if not text:
+        return None
+    try:
+        value, given = parse_timestamp(text)
+    except ValueError:
+        raise HL7Error("PID-7 is not an HL7 date", Location("PID", 1, 7),
+                       DATA_TYPE_ERROR) from None
+    return value.date() if given >= 3 else None
+
+
+def _stay_time(message: Message, number: int) -> datetime:
+    """PV1-44 (admit) or PV1-45 (discharge, first repetition), at least to the day."""
+    text = _value(message, f"PV1-{number}.1")
+    location = Location("PV1", 1, number)
+    if not text:
+        raise HL7Error(f"PV1-{number} is required", location, REQUIRED_FIELD_MISSING)
+    try:
+        value, given = parse_timestamp(text)
+    except ValueError:
+        raise HL7Error(f"PV1-{number} is not an HL7 timestamp", location,
+                       DATA_TYPE_ERROR) from None
+    if given < 3:
+        raise HL7Error(f"PV1-{number} must give at least the day", location, DATA_TYPE_ERROR)
+    return value
+
+
+def _phones(message: Message) -> list[str]:
+    """PID-13 numbers: XTN.1, else country, area and local number (XTN.5-7)."""
+    out = []
+    for rep in range(1, _repetitions(message, "PID", 13) + 1):
+        path = f"PID-13[{rep}]"
+        number = _value(message, f"{path}.1") or " ".join(
+            p for p in (_value(message, f"{path}.{n}") for n in (5, 6, 7)) if p)
+        if number:
+            out.append(number)
+    return out
+
+
+# -- writing -----------------------------------------------------------------------
+
+
+def _add(parent: etree._Element, name: str, value: str,
+         where: Location) -> etree._Element | None:
+    """A child element holding ``value`` (read from ``where``); nothing for an empty value."""
+    if not value:
+        return None
+    namespace = etree.QName(parent).namespace
+    element = etree.SubElement(parent, f"{{{namespace}}}{name}")
+    try:
+        element.text = value
+    except ValueError:  # a control character from a hex escape: not allowed in XML
+        parent.remove(element)
+        raise HL7Error(f"{where} holds a character XML cannot carry", where,
+                       DATA_TYPE_ERROR) from None
+    return element
+
+
+def _identifiers(root: etree._Element, message: Message) -> None:
+    """Every PID-3 repetition with a CX.1 value; at least one is required."""
+    holder = etree.SubElement(root, f"{{{etree.QName(root).namespace}}}identifiers")
+    for rep in range(1, _repetitions(message, "PID", 3) + 1):
+        path = f"PID-3[{rep}]"
+        value = _value(message, f"{path}.1")
+        if not value:
+            continue
+        identifier = etree.SubElement(holder, f"{{{etree.QName(root).namespace}}}identifier")
+        _add(identifier, "value", value, _at("PID", 3))
+        authority = _value(message, f"{path}.4.1") or _value(message, f"{path}.4.2")
+        _add(identifier, "assigningAuthority", authority, _at("PID", 3))
+        _add(identifier, "type", _value(message, f"{path}.5"), _at("PID", 3))
+    if len(holder) == 0:
+        raise HL7Error("PID-3 holds no patient identifier", Location("PID", 1, 3),
+                       REQUIRED_FIELD_MISSING)
+
+
+def _name(root: etree._Element, message: Message) -> bool:
+    """PID-5, first repetition: family (XPN.1, its surname), given, middle."""
+    family = _value(message, "PID-5.1.1")
+    if not family:
+        return False
+    name = etree.SubElement(root, f"{{{etree.QName(root).namespace}}}name")
+    _add(name, "family", family, _at("PID", 5))
+    _add(name, "given", _value(message, "PID-5.2"), _at("PID", 5))
+    _add(name, "middle", _value(message, "PID-5.3"), _at("PID", 5))
+    return True
+
+
+def _address(root: etree._Element, message: Message) -> None:
+    parts = [("street", "PID-11.1.1"), ("city", "PID-11.3"), ("state", "PID-11.4"),
+             ("postalCode", "PID-11.5"), ("country", "PID-11.6")]
+    values = [(name, _value(message, path)) for name, path in parts]
+    if any(value for _, value in values):
+        address = etree.SubElement(root, f"{{{etree.QName(root).namespace}}}address")
+        for name, value in values:
+            _add(address, name, value, _at("PID", 11))
+
+
+def _attending(root: etree._Element, message: Message) -> None:
+    """PV1-7, first repetition: XCN.1 id and "GIVEN FAMILY"."""
+    ident = _value(message, "PV1-7.1")
+    name = " ".join(p for p in (_value(message, "PV1-7.3"), _value(message, "PV1-7.2.1")) if p)
+    if ident or name:
+        attending = etree.SubElement(root, f"{{{DISCHARGE_NAMESPACE}}}attending")
+        _add(attending, "id", ident, _at("PV1", 7))
+        _add(attending, "name", name, _at("PV1", 7))
+
+
+def _diagnosis(root: etree._Element, message: Message, occurrence: int) -> None:
+    """DG1-3 code, text (DG1-4 when CE.2 is empty) and coding system; none without a code."""
+    path = f"DG1[{occurrence}]-3"
+    code = _value(message, f"{path}.1")
+    if not code:
+        return
+    diagnosis = etree.SubElement(root, f"{{{DISCHARGE_NAMESPACE}}}diagnosis")
+    _add(diagnosis, "code", code, _at("DG1", 3, occurrence))
+    text = _value(message, f"{path}.2") or _value(message, f"DG1[{occurrence}]-4")
+    _add(diagnosis, "text", text, _at("DG1", 3, occurrence))
+    _add(diagnosis, "system", _value(message, f"{path}.3"), _at("DG1", 3, occurrence))
+
+
+def _at(segment_id: str, number: int, occurrence: int = 1) -> Location:
+    return Location(segment_id, occurrence, number)
+
+
+def _xs_datetime(value: datetime) -> str:
+    return value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
+
+
+def _serialize(root: etree._Element) -> bytes:
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
