@@ -49,15 +49,18 @@ def test_make_adt(tmp_path: Path) -> None:
         "A01|1001|HOSP|O'Brien|Seán|19700102|M|202403010930||I20|Angina\n"
         "A03|1001|HOSP|O'Brien|Seán|19700102|M|202403010930|202403041000|I20|Angina\n"
         "A02|1002|HOSP|Bad|Event|19700102|M||||\n"
-        "A01|1003|HOSP|Pipe \\| Name|Ann|19991399|F||||\n", encoding="utf-8")
+        "A01|1003|HOSP|Pipe \\| Name|Ann|19991399|F||||\n"
+        "A08|1004|HOSP|Caret^Amp&Tilde~|Bo|19991231|F||||\n", encoding="utf-8")
     out = tmp_path / "adt.hl7"
     result = hl7("make-adt", str(records), "-o", str(out), "--control-id-prefix", "T")
     assert result.returncode == 0, result.stderr
     assert b"line 4: event A02" in result.stderr and b"line 5: birth_date" in result.stderr
     data = out.read_bytes()
     messages = framing.split_messages(data)
-    assert len(messages) == 2 and data.count(b"\r\n") == 2
-    first, second = (er7.parse(m) for m in messages)
+    assert len(messages) == 3 and data.count(b"\r\n") == 3
+    first, second, third = (er7.parse(m) for m in messages)
+    assert third.get("PID-5.1") == "Caret^Amp&Tilde~"  # escaped on the way in
+    assert b"Caret\\S\\Amp\\T\\Tilde\\R\\" in messages[2]
     assert (first.control_id, second.control_id) == ("T000002", "T000003")
     assert first.get("PID-5.2") == "Seán" and second.get("PV1-45") == "202403041000"
     again = hl7("make-adt", str(records), "-o", str(tmp_path / "again.hl7"))
