@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import hashlib
 import logging
 import shutil
 from collections.abc import Callable
@@ -45,6 +44,7 @@ from carebridge.integrator.pushfile import (
     open_zip,
     parse_name,
 )
+from carebridge.integrator.pushfile import checksum as push_checksum
 from carebridge.integrator.record_writer import RecordWriter
 from carebridge.integrator.records import operations_for
 from carebridge.integrator.scanner import ready_files
@@ -155,7 +155,7 @@ class Importer:
     def import_file(self, path: Path) -> Outcome:
         name = path.name
         try:
-            checksum = md5_hex(path)
+            checksum = push_checksum(path)
         except FileNotFoundError:
             return Outcome(name, Result.RETRY, "the file was moved away (another importer?)")
         try:
@@ -335,15 +335,6 @@ def _existing_log(session: Session, facility_id: int, checksum: str) -> ImportLo
 
 def _is_class(obj: object, class_name: str) -> bool:
     return getattr(obj, "class_name", None) == class_name
-
-
-def md5_hex(path: Path) -> str:
-    """OSCAR's checksum: MD5 of the main zip, lowercase hex."""
-    digest = hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1024 * 1024), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _one_line(exc: BaseException) -> str:

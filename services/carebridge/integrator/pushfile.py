@@ -9,6 +9,7 @@ the header and footer OSCAR writes.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import re
 import zipfile
@@ -47,6 +48,15 @@ class PushFileName:
     @property
     def docs_name(self) -> str:
         return self.base + "-Docs.zip"
+
+
+def checksum(path: Path) -> str:
+    """OSCAR's push checksum (dependsOn, the import key): MD5 of the file, lowercase hex."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def is_push_candidate(name: str) -> bool:
