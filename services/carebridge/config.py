@@ -45,6 +45,12 @@ class Settings:
     max_request_bytes: int = 4 * 1024 * 1024
     # WS-Security: accepted clock skew / age of wsu:Created, seconds.
     wsse_freshness_seconds: float = 300.0
+    # A push whose dependsOn has not been imported waits this long (from the file's
+    # modification time) for it, then fails with DEPENDENCY_NOT_MET as OSCAR's does.
+    dependency_wait_seconds: float = 86400.0
+    # EMR side: OSCAR's database (demo: SQLite), where pushes are written before shipping.
+    emr_database_url: str = "sqlite:///var/emr.sqlite"
+    emr_export_dir: Path = Path("var/emr-export")
     log_level: str = "INFO"
     extra: Mapping[str, Any] = field(default_factory=dict)
 

@@ -219,3 +219,18 @@ def test_files_still_being_written_are_left_alone(sqlite_settings: Settings, tmp
     assert ready_files(incoming, settle_seconds=60) == []
     assert [p.name for p in ready_files(incoming, settle_seconds=0)] == [
         "IntegratorPush_1_2024_03_01_09_00_00.zip"]
+
+
+def test_a_dependency_that_never_arrives_ends_in_error(
+    db: Database, settings: Settings, facilities: dict[str, int], make_push: PushFactory
+) -> None:
+    orphan = make_push(patients=2, depends_on="f" * 32)
+    deliver(orphan, settings.incoming_dir)
+    (waiting,) = Importer(db, settings).run_once()
+    assert waiting.result == Result.WAITING
+    impatient = settings.replace(dependency_wait_seconds=0)
+    (outcome,) = Importer(db, impatient).run_once()
+    assert outcome.result == Result.ERROR and outcome.reason.startswith("DEPENDENCY_NOT_MET")
+    (row,) = import_logs(db)
+    assert row.status == "ERROR" and row.depends_on == "f" * 32
+    assert (settings.archive_dir / orphan.main.name).exists()

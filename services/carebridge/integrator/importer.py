@@ -13,6 +13,7 @@ import datetime as dt
 import enum
 import logging
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -179,9 +180,14 @@ class Importer:
                                    "a file with this checksum is already imported",
                                    facility=facility.name)
                 if decision is Decision.DEPENDENCY_NOT_MET:
-                    return Outcome(name, Result.WAITING,
-                                   f"waiting for the push it depends on ({header.depends_on})",
-                                   facility=facility.name)
+                    if _age(path) < self.settings.dependency_wait_seconds:
+                        return Outcome(name, Result.WAITING,
+                                       f"waiting for the push it depends on ({header.depends_on})",
+                                       facility=facility.name)
+                    return self._final_error(
+                        path, facility, checksum, header,
+                        f"DEPENDENCY_NOT_MET: the push it depends on ({header.depends_on}) was "
+                        "never imported", docs_path)
                 if decision is Decision.INTEGRATOR_HAS_NEWER_DATA:
                     return self._final_error(
                         path, facility, checksum, header,
@@ -324,6 +330,10 @@ class Importer:
                 stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
                 target = archive_dir / f"{source.name}.{stamp}"
             shutil.move(str(source), str(target))
+
+
+def _age(path: Path) -> float:
+    return time.time() - path.stat().st_mtime
 
 
 def _existing_log(session: Session, facility_id: int, checksum: str) -> ImportLog | None:
