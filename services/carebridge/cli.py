@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from carebridge.cli_emr import emr
 from carebridge.cli_hl7 import hl7
 from carebridge.config import ConfigError, Settings
 from carebridge.logs import configure_logging
@@ -49,6 +50,7 @@ def _database(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 main.add_command(hl7)
+main.add_command(emr)
 
 
 # -- db -------------------------------------------------------------------------
@@ -83,9 +85,11 @@ def facility() -> None:
 @click.option("--description", default=None)
 @click.option("--digest/--no-digest", default=True, show_default=True,
               help="Also accept WS-Security PasswordDigest (keeps an encrypted copy).")
+@click.option("--admin", is_flag=True, default=False,
+              help="May read every facility's import log on the /status page.")
 @click.pass_obj
 def facility_add(settings: Settings, name: str, password: str | None, description: str | None,
-                 digest: bool) -> None:
+                 digest: bool, admin: bool) -> None:
     """Register facility NAME."""
     from carebridge.store.exceptions import StoreError
     from carebridge.store.facilities import add_facility
@@ -99,11 +103,12 @@ def facility_add(settings: Settings, name: str, password: str | None, descriptio
     try:
         with database.transaction() as session:
             created = add_facility(session, name, password, description=description,
-                                   digest_box=database.secret_box if digest else None)
+                                   digest_box=database.secret_box if digest else None,
+                                   is_admin=admin)
             facility_id = created.id
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"facility {name!r} added (id {facility_id})")
+    click.echo(f"facility {name!r} added (id {facility_id}){' as admin' if admin else ''}")
 
 
 @facility.command("list")

@@ -51,6 +51,7 @@ class Settings:
     # EMR side: OSCAR's database (demo: SQLite), where pushes are written before shipping.
     emr_database_url: str = "sqlite:///var/emr.sqlite"
     emr_export_dir: Path = Path("var/emr-export")
+    emr_document_dir: Path = Path("var/emr-documents")  # OSCAR's DOCUMENT_DIR
     log_level: str = "INFO"
     extra: Mapping[str, Any] = field(default_factory=dict)
 

@@ -1,0 +1,132 @@
+"""``carebridge emr ...``: the EMR side (export, ship, status check) against OSCAR's tables."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from carebridge.config import Settings
+
+
+def _emr(settings: Settings):  # type: ignore[no-untyped-def]
+    from carebridge.emr.database import EmrDatabase
+
+    return EmrDatabase(settings.emr_database_url)
+
+
+@click.group("emr")
+def emr() -> None:
+    """The EMR side of OSCAR's integrator transfer."""
+
+
+@emr.command("seed")
+@click.option("--patients", default=100, show_default=True, type=click.IntRange(0))
+@click.option("--seed", "seed_value", default=1, show_default=True)
+@click.option("--integrator-url", default="http://127.0.0.1:8080/caisi_integrator/ws",
+              show_default=True)
+@click.option("--integrator-user", default="demo-clinic", show_default=True,
+              help="The facility name registered on the integrator.")
+@click.option("--integrator-password", default=None,
+              help="That facility's password (stored as OSCAR stores it).")
+@click.pass_obj
+def seed_command(settings: Settings, patients: int, seed_value: int, integrator_url: str,
+                 integrator_user: str, integrator_password: str | None) -> None:
+    """Fill an empty demo EMR database with synthetic patients."""
+    from carebridge.emr.schema import Facility
+    from carebridge.emr.seed import seed
+
+    db = _emr(settings)
+    seed(db, patients, settings.emr_document_dir, seed=seed_value)
+    with db.transaction() as session:
+        facility = session.get(Facility, 1)
+        facility.integratorUrl = integrator_url
+        facility.integratorUser = integrator_user
+        facility.integratorPassword = integrator_password
+    click.echo(f"seeded {patients} patients into {settings.emr_database_url}")
+
+
+@emr.command("export")
+@click.option("--full", is_flag=True, help="Send everything, not just what changed.")
+@click.pass_obj
+def export_command(settings: Settings, full: bool) -> None:
+    """Write a push (full or delta, as OSCAR decides) into the export directory."""
+    from carebridge.emr.exporter import export
+
+    db = _emr(settings)
+    if sys.stderr.isatty():
+        with Progress(TextColumn("patients"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn()) as bar:
+            task = bar.add_task("patients", total=None)
+            result = export(db, settings.emr_export_dir, settings.emr_document_dir, full=full,
+                            progress=lambda done, total: bar.update(task, completed=done,
+                                                                    total=total))
+    else:
+        result = export(db, settings.emr_export_dir, settings.emr_document_dir, full=full)
+    kind = "full" if result.full else f"delta (dependsOn {result.depends_on})"
+    click.echo(f"{result.filename}: {kind}, {result.patients} patients, "
+               f"{result.documents} documents, checksum {result.checksum}")
+
+
+@emr.command("ship")
+@click.option("--to", "destination", required=True, type=click.Path(path_type=Path),
+              help="The integrator's incoming directory (a mounted path).")
+@click.pass_obj
+def ship_command(settings: Settings, destination: Path) -> None:
+    """Copy pending pushes (Docs zip first) atomically into DESTINATION."""
+    from carebridge.emr.exceptions import ShipError
+    from carebridge.emr.shipper import ship
+
+    try:
+        shipped = ship(settings.emr_export_dir, destination)
+    except ShipError as exc:
+        raise click.ClickException(str(exc)) from None
+    for item in shipped:
+        click.echo(f"{item.name}: {'copied' if item.copied else 'already there'}")
+    if not shipped:
+        click.echo("nothing to ship")
+
+
+@emr.command("check-status")
+@click.option("--url", default=None, help="Integrator URL (default: Facility.integratorUrl).")
+@click.option("--user", default=None, help="Default: Facility.integratorUser.")
+@click.option("--password", default=None, help="Default: Facility.integratorPassword.")
+@click.option("--digest", is_flag=True, help="Send a PasswordDigest instead of the text.")
+@click.option("--timeout", default=10.0, show_default=True, help="Seconds per call.")
+@click.option("--every", default=None, type=float, help="Keep checking every SECONDS.")
+@click.pass_obj
+def check_status_command(settings: Settings, url: str | None, user: str | None,
+                         password: str | None, digest: bool, timeout: float,
+                         every: float | None) -> None:
+    """Ask the integrator about every push not yet COMPLETED; update IntegratorFileLog."""
+    from carebridge.emr.exceptions import IntegratorUnavailable
+    from carebridge.emr.schema import Facility
+    from carebridge.emr.status_check import IntegratorClient, check_status
+
+    db = _emr(settings)
+    with db.transaction() as session:
+        facility = session.get(Facility, 1)
+        url = url or (facility.integratorUrl if facility else None)
+        user = user or (facility.integratorUser if facility else None)
+        password = password or (facility.integratorPassword if facility else None)
+    if not (url and user and password):
+        raise click.ClickException("integrator URL, user and password are needed "
+                                   "(options, or the EMR's Facility row)")
+    client = IntegratorClient(url, user, password, timeout=timeout, digest=digest)
+    while True:
+        try:
+            report = check_status(db, client)
+        except IntegratorUnavailable as exc:
+            if every is None:
+                raise click.ClickException(str(exc)) from None
+            click.echo(f"error: {exc}", err=True)
+        else:
+            summary = ", ".join(f"{k} {v}" for k, v in sorted(report.statuses.items()))
+            click.echo(f"checked {report.checked}, updated {report.updated}"
+                       + (f" ({summary})" if summary else ""))
+        if every is None:
+            return
+        time.sleep(every)
