@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite starts itself: PostgreSQL, a JDK
-# (stand-in OSCAR classes write real Java serialization), and the JAX-WS RI
-# (a real JAX-WS client, like OSCAR's, calls FacilityService).
+# (stand-in OSCAR classes write real Java serialization), the JAX-WS RI
+# (a real JAX-WS client, like OSCAR's, calls FacilityService), and Chromium
+# (headless, it renders and screenshots the Integrator Status page).
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
 
@@ -9,6 +10,7 @@ need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v javac >/dev/null 2>&1 || need+=(default-jdk-headless)
 [ -f /usr/share/java/jaxws-tools.jar ] || need+=(libjaxws-java)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -18,8 +18,12 @@ def add_facility(
     *,
     description: str | None = None,
     digest_box: SecretBox | None = None,
+    is_admin: bool = False,
 ) -> Facility:
-    """Register a facility; with ``digest_box`` it may also log in with PasswordDigest."""
+    """Register a facility; with ``digest_box`` it may also log in with PasswordDigest.
+
+    An ``is_admin`` facility may read every facility's import log on the status page.
+    """
     name = name.strip()
     if not name:
         raise StoreError("facility name must not be empty")
@@ -30,6 +34,7 @@ def add_facility(
         description=description,
         password_hash=hash_password(password),
         digest_secret=digest_box.seal(name, password) if digest_box else None,
+        is_admin=is_admin,
     )
     session.add(facility)
     try:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -84,6 +85,8 @@ class Facility(Base):
     # a digest cannot be checked against a one-way hash.
     digest_secret: Mapped[str | None] = mapped_column(Text)
     enabled: Mapped[bool] = mapped_column(default=True)
+    # May read every facility's import log on /status (a registry or operator account).
+    is_admin: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_updated: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 

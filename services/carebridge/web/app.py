@@ -18,6 +18,7 @@ from carebridge.soap.app import ServiceEnv
 from carebridge.soap.exceptions import RequestTooLarge
 from carebridge.store.database import Database
 from carebridge.store.models import ImportLog
+from carebridge.web import status
 from carebridge.web.limits import read_capped_body
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,8 @@ class CarebridgeApp:
             return self._health(start_response)
         if path == "/metrics":
             return self._metrics(start_response)
+        if path in status.PATHS:
+            return status.serve(self.db, environ, start_response)
         for mount, service in self.mounts.items():
             if path == mount or path.startswith(mount + "/"):
                 return self._service(mount, service, environ, start_response)
