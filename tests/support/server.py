@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -15,11 +16,9 @@ from tests.support.net import free_port, wait_http_ok
 def settings_env(settings: Settings) -> dict[str, str]:
     """The CAREBRIDGE_* variables that reproduce ``settings`` in a child process."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAREBRIDGE_")}
-    for name in ("database_url", "incoming_dir", "archive_dir", "work_dir", "scan_interval",
-                 "secret_key", "secret_key_file", "settle_seconds", "lease_seconds",
-                 "max_request_bytes", "wsse_freshness_seconds", "max_entry_bytes",
-                 "max_total_bytes", "max_compression_ratio"):
-        env["CAREBRIDGE_" + name.upper()] = str(getattr(settings, name))
+    for field in dataclasses.fields(settings):
+        if field.name != "extra":
+            env["CAREBRIDGE_" + field.name.upper()] = str(getattr(settings, field.name))
     return env
 
 
