@@ -44,7 +44,8 @@ from carebridge.emr.schema import (
     Program,
     Provider,
 )
-from carebridge.integrator.javawrite import write_objects
+from carebridge.integrator.javawrite import ObjectStreamWriter
+from carebridge.integrator.oscar_classes import write_objects
 from carebridge.integrator.pushfile import checksum
 
 log = logging.getLogger(__name__)
@@ -181,7 +182,8 @@ class _PushWriter:
                        progress: Callable[[int, int], object] | None) -> int:
         """Patients in files of 500 (the first file holds 499, as OSCAR's counter does)."""
         count = 0
-        stream = self._open(self.next_number)
+        out = _SerFile(self.work / f"{self.base}.{self.next_number}.ser")
+        self.next_number += 1
         try:
             for start in range(0, len(patients), QUERY_CHUNK):
                 numbers = patients[start:start + QUERY_CHUNK]
@@ -190,10 +192,12 @@ class _PushWriter:
                 for number in numbers:
                     count += 1
                     if count % PATIENTS_PER_FILE == 0:
-                        stream.close()
-                        stream = self._open(self.next_number)
+                        self.objects += out.close()
+                        out = _SerFile(self.work / f"{self.base}.{self.next_number}.ser")
+                        self.next_number += 1
                     objects, documents = blocks.get(number, ([], []))
-                    self.objects += write_objects(stream, objects)
+                    for obj in objects:
+                        out.writer.write(obj)
                     for document in documents:
                         self.meta_lines.append(
                             f"{document.document_no},{number},{document.docfilename}")
@@ -202,14 +206,8 @@ class _PushWriter:
                 if progress:
                     progress(min(start + QUERY_CHUNK, len(patients)), len(patients))
         finally:
-            stream.close()
+            self.objects += out.close()
         return len(self.meta_lines)
-
-    def _open(self, number: int) -> Any:
-        self.next_number = number + 1
-        stream = (self.work / f"{self.base}.{number}.ser").open("wb")
-        write_objects(stream, [])  # the stream header: an empty file is still a valid stream
-        return _Appending(stream)
 
     def zip_documents(self, out_dir: Path, document_dir: Path) -> Path | None:
         if not self.document_files:
@@ -237,17 +235,17 @@ class _PushWriter:
         return final, digest
 
 
-class _Appending:
-    """A .ser file whose stream header is written; objects are appended to it."""
+class _SerFile:
+    """One numbered .ser file: its own Java object stream, written object by object."""
 
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
+    def __init__(self, path: Path) -> None:
+        self._file = path.open("wb")
+        self.writer = ObjectStreamWriter(self._file)
 
-    def write(self, data: bytes) -> int:
-        return self._stream.write(data)
-
-    def close(self) -> None:
-        self._stream.close()
+    def close(self) -> int:
+        self.writer.close()
+        self._file.close()
+        return self.writer.count
 
 
 def _patient_blocks(session: Session, numbers: list[int]) -> dict[int, tuple[list, list]]:

@@ -1,0 +1,170 @@
+"""The EMR side end to end, all real: seed, export, ship, serve imports, check-status.
+
+Then a delta of exactly the changed patients, and a push whose prerequisite never
+arrives, which ends ERROR on the integrator and in the EMR's IntegratorFileLog.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import select, update
+
+from carebridge.config import Settings
+from carebridge.emr.database import EmrDatabase
+from carebridge.emr.schema import CaseManagementNote, Demographic, IntegratorFileLog
+from carebridge.integrator.javaser import JavaObject
+from carebridge.integrator.pushfile import HEADER_CLASS, ZipLimits, open_push
+from carebridge.store.database import Database
+from carebridge.store.migrate import upgrade
+from carebridge.store.models import CachedRecord
+from tests.conftest import add_facilities, make_settings
+from tests.support.server import Node, settings_env
+
+LIMITS = ZipLimits(10**9, 10**10, 1000)
+
+
+def carebridge(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "carebridge", *args],
+                          env=settings_env(settings), capture_output=True, text=True,
+                          timeout=300)
+
+
+def push_contents(path: Path) -> tuple[JavaObject, list[int]]:
+    """The header and the demographic numbers of a push, read with carebridge's reader."""
+    header, patients = None, []
+    with open_push(path, LIMITS) as archive:
+        for _entry, obj in archive.objects():
+            if isinstance(obj, JavaObject) and obj.class_name == HEADER_CLASS:
+                header = obj
+            elif isinstance(obj, JavaObject) and obj.simple_name == "DemographicTransfer":
+                patients.append(obj.get("caisiDemographicId"))
+    assert header is not None
+    return header, sorted(patients)
+
+
+def wait_for_status(settings: Settings, emr: EmrDatabase, filename: str, wanted: str) -> None:
+    deadline = time.monotonic() + 90
+    status = None
+    while time.monotonic() < deadline:
+        result = carebridge(settings, "emr", "check-status")
+        assert result.returncode == 0, result.stderr
+        with emr.transaction() as session:
+            status = session.scalars(select(IntegratorFileLog.integratorStatus).where(
+                IntegratorFileLog.filename == filename)).one()
+        if status == wanted:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{filename} is {status}, not {wanted}")
+
+
+def test_full_then_delta_then_missing_prerequisite(tmp_path: Path) -> None:
+    settings = make_settings(
+        tmp_path, f"sqlite:///{tmp_path}/integrator.sqlite", scan_interval=0.3,
+        dependency_wait_seconds=0, emr_database_url=f"sqlite:///{tmp_path}/emr.sqlite",
+        emr_export_dir=tmp_path / "emr-out", emr_document_dir=tmp_path / "emr-docs")
+    upgrade(settings.database_url)
+    integrator = Database(settings)
+    add_facilities(integrator)
+    node = Node(settings, importer=True).start()
+    emr = EmrDatabase(settings.emr_database_url)
+    try:
+        seeded = carebridge(settings, "emr", "seed", "--patients", "30",
+                            "--integrator-url", node.url + "/caisi_integrator/ws",
+                            "--integrator-user", "clinic-a", "--integrator-password", "secret-a")
+        assert seeded.returncode == 0, seeded.stderr
+
+        # 1. The first push is full; shipped, imported by `serve`, and reported COMPLETED.
+        first = carebridge(settings, "emr", "export")
+        assert first.returncode == 0, first.stderr
+        (first_zip,) = settings.emr_export_dir.glob("IntegratorPush_*[0-9].zip")
+        header, patients = push_contents(first_zip)
+        assert header.get("dependsOn") is None and len(patients) == 30
+        first_checksum = _checksum(emr, first_zip.name)
+        assert carebridge(settings, "emr", "ship", "--to",
+                          str(settings.incoming_dir)).returncode == 0
+        wait_for_status(settings, emr, first_zip.name, "COMPLETED")
+
+        # 2. Three patients change (demographics, a note, an appointment's patient).
+        time.sleep(1.1)  # the next push must be dated after the first
+        changed = [1003, 1011, 1024]
+        later = dt.datetime.now() + dt.timedelta(seconds=1)
+        with emr.transaction() as session:
+            session.execute(update(Demographic).where(Demographic.demographic_no == 1003)
+                            .values(last_name="Renamed", lastUpdateDate=later))
+            session.execute(update(CaseManagementNote).where(
+                CaseManagementNote.demographic_no == 1011).values(update_date=later))
+            session.execute(update(Demographic).where(Demographic.demographic_no == 1024)
+                            .values(phone="416-555-9999", lastUpdateDate=later))
+        time.sleep(1.1)
+        second = carebridge(settings, "emr", "export")
+        assert second.returncode == 0, second.stderr
+        second_zip = _newest(settings.emr_export_dir)
+        header, patients = push_contents(second_zip)
+        assert patients == changed
+        assert header.get("dependsOn") == first_checksum
+        assert carebridge(settings, "emr", "ship", "--to",
+                          str(settings.incoming_dir)).returncode == 0
+        wait_for_status(settings, emr, second_zip.name, "COMPLETED")
+        with integrator.transaction() as session:
+            payload = session.scalars(select(CachedRecord.payload).where(
+                CachedRecord.record_type == "DemographicTransfer",
+                CachedRecord.record_key == "1003")).one()
+        assert payload["lastName"] == "Renamed"
+
+        # 3. A push whose prerequisite never reaches the integrator ends ERROR on both sides.
+        time.sleep(1.1)
+        with emr.transaction() as session:
+            session.execute(update(Demographic).where(Demographic.demographic_no == 1005)
+                            .values(lastUpdateDate=dt.datetime.now() + dt.timedelta(seconds=1)))
+        time.sleep(1.1)
+        assert carebridge(settings, "emr", "export").returncode == 0
+        lost = _newest(settings.emr_export_dir)
+        lost.rename(tmp_path / lost.name)  # never shipped
+        time.sleep(1.1)
+        with emr.transaction() as session:
+            session.execute(update(Demographic).where(Demographic.demographic_no == 1006)
+                            .values(lastUpdateDate=dt.datetime.now() + dt.timedelta(seconds=1)))
+        time.sleep(1.1)
+        assert carebridge(settings, "emr", "export").returncode == 0
+        orphan = _newest(settings.emr_export_dir)
+        assert carebridge(settings, "emr", "ship", "--to",
+                          str(settings.incoming_dir)).returncode == 0
+        wait_for_status(settings, emr, orphan.name, "ERROR")
+    finally:
+        node.stop()
+        emr.dispose()
+        integrator.dispose()
+
+
+def _checksum(emr: EmrDatabase, filename: str) -> str:
+    with emr.transaction() as session:
+        return session.scalars(select(IntegratorFileLog.checksum).where(
+            IntegratorFileLog.filename == filename)).one()
+
+
+def _newest(folder: Path) -> Path:
+    mains = [p for p in folder.glob("IntegratorPush_*.zip") if not p.name.endswith("-Docs.zip")]
+    return max(mains, key=lambda p: p.name)
+
+
+def test_unreachable_integrator_changes_nothing(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, f"sqlite:///{tmp_path}/i.sqlite",
+                             emr_database_url=f"sqlite:///{tmp_path}/emr.sqlite",
+                             emr_export_dir=tmp_path / "emr-out",
+                             emr_document_dir=tmp_path / "emr-docs")
+    assert carebridge(settings, "emr", "seed", "--patients", "3", "--integrator-url",
+                      "http://127.0.0.1:9/caisi_integrator/ws", "--integrator-user", "clinic-a",
+                      "--integrator-password", "x").returncode == 0
+    assert carebridge(settings, "emr", "export").returncode == 0
+    result = carebridge(settings, "emr", "check-status", "--timeout", "1")
+    assert result.returncode == 1
+    assert "did not answer" in result.stderr and "Traceback" not in result.stderr
+    emr = EmrDatabase(settings.emr_database_url)
+    with emr.transaction() as session:
+        assert session.scalars(select(IntegratorFileLog.integratorStatus)).all() == [None]
+    emr.dispose()
