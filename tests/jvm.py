@@ -185,3 +185,17 @@ def read_push(build_dir: Path, zip_path: Path, *, header_version: int = 1) -> di
             f"ReadPush failed with exit status {done.returncode}\n--- stderr ---\n{done.stderr}"
         )
     return json.loads(done.stdout)
+
+
+def dump_objects(build_dir: Path, ser_path: Path) -> list[dict]:
+    """carebridge.testkit.DumpObjects' JSON lines for one .ser file (an error is the last)."""
+    build_dir = build_classes(Path(build_dir))
+    done = subprocess.run(
+        ["java", "-cp", _classpath(build_dir, 1), "carebridge.testkit.DumpObjects",
+         str(ser_path)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    if done.returncode not in (0, 1):
+        raise RuntimeError(f"DumpObjects failed with exit status {done.returncode}\n"
+                           f"--- stderr ---\n{done.stderr}")
+    return [json.loads(line) for line in done.stdout.splitlines()]

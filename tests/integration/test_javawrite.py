@@ -12,7 +12,6 @@ import datetime as dt
 import io
 import json
 import struct
-import subprocess
 import time
 import tracemalloc
 import zipfile
@@ -57,14 +56,7 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 def dump(build: Path, data: bytes, where: Path) -> list[dict]:
     """DumpObjects' JSON lines for one .ser stream (an error is the last line)."""
     where.write_bytes(data)
-    done = subprocess.run(
-        ["java", "-cp", str(build / "classes"), "carebridge.testkit.DumpObjects", str(where)],
-        capture_output=True, text=True,
-    )  # fmt: skip
-    lines = [json.loads(line) for line in done.stdout.splitlines()]
-    assert done.returncode in (0, 1), done.stderr
-    assert (done.returncode == 1) == bool(lines and "error" in lines[-1]), done.stdout[-500:]
-    return lines
+    return jvm.dump_objects(build, where)
 
 
 def decode(data: bytes) -> list[Any]:
