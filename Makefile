@@ -32,6 +32,7 @@ lint: $(STAMP)
 bench: $(STAMP) system-deps
 	$(BIN)/python bench/import_bench.py
 	$(BIN)/python bench/hl7_bench.py
+	$(BIN)/python bench/export_bench.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info
