@@ -96,10 +96,12 @@ def ship_command(settings: Settings, destination: Path) -> None:
 @click.option("--password", default=None, help="Default: Facility.integratorPassword.")
 @click.option("--digest", is_flag=True, help="Send a PasswordDigest instead of the text.")
 @click.option("--timeout", default=10.0, show_default=True, help="Seconds per call.")
+@click.option("--retries", default=3, show_default=True, type=click.IntRange(0),
+              help="Retries (with doubling backoff) when the integrator does not answer.")
 @click.option("--every", default=None, type=float, help="Keep checking every SECONDS.")
 @click.pass_obj
 def check_status_command(settings: Settings, url: str | None, user: str | None,
-                         password: str | None, digest: bool, timeout: float,
+                         password: str | None, digest: bool, timeout: float, retries: int,
                          every: float | None) -> None:
     """Ask the integrator about every push not yet COMPLETED; update IntegratorFileLog."""
     from carebridge.emr.exceptions import IntegratorUnavailable
@@ -115,7 +117,8 @@ def check_status_command(settings: Settings, url: str | None, user: str | None,
     if not (url and user and password):
         raise click.ClickException("integrator URL, user and password are needed "
                                    "(options, or the EMR's Facility row)")
-    client = IntegratorClient(url, user, password, timeout=timeout, digest=digest)
+    client = IntegratorClient(url, user, password, timeout=timeout, retries=retries,
+                              digest=digest)
     while True:
         try:
             report = check_status(db, client)

@@ -168,3 +168,22 @@ def test_unreachable_integrator_changes_nothing(tmp_path: Path) -> None:
     with emr.transaction() as session:
         assert session.scalars(select(IntegratorFileLog.integratorStatus)).all() == [None]
     emr.dispose()
+
+
+def test_check_status_every_keeps_going_through_outages(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, f"sqlite:///{tmp_path}/i.sqlite",
+                             emr_database_url=f"sqlite:///{tmp_path}/emr.sqlite",
+                             emr_export_dir=tmp_path / "emr-out",
+                             emr_document_dir=tmp_path / "emr-docs")
+    assert carebridge(settings, "emr", "seed", "--patients", "2", "--integrator-url",
+                      "http://127.0.0.1:9/caisi_integrator/ws", "--integrator-user", "clinic-a",
+                      "--integrator-password", "x").returncode == 0
+    assert carebridge(settings, "emr", "export").returncode == 0
+    job = subprocess.Popen([sys.executable, "-m", "carebridge", "emr", "check-status",
+                            "--timeout", "0.5", "--retries", "0", "--every", "0.2"],
+                           env=settings_env(settings),
+                           stderr=subprocess.PIPE, text=True)
+    time.sleep(6)
+    job.terminate()
+    _, stderr = job.communicate(timeout=30)
+    assert stderr.count("error: the integrator") >= 2  # still scheduled after failures
