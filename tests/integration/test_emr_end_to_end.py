@@ -152,7 +152,8 @@ def _newest(folder: Path) -> Path:
     return max(mains, key=lambda p: p.name)
 
 
-def test_unreachable_integrator_changes_nothing(tmp_path: Path) -> None:
+def exported_to_nowhere(tmp_path: Path) -> Settings:
+    """An EMR with one push, whose integrator URL points at a closed loopback port."""
     settings = make_settings(tmp_path, f"sqlite:///{tmp_path}/i.sqlite",
                              emr_database_url=f"sqlite:///{tmp_path}/emr.sqlite",
                              emr_export_dir=tmp_path / "emr-out",
@@ -161,6 +162,11 @@ def test_unreachable_integrator_changes_nothing(tmp_path: Path) -> None:
                       "http://127.0.0.1:9/caisi_integrator/ws", "--integrator-user", "clinic-a",
                       "--integrator-password", "x").returncode == 0
     assert carebridge(settings, "emr", "export").returncode == 0
+    return settings
+
+
+def test_unreachable_integrator_changes_nothing(tmp_path: Path) -> None:
+    settings = exported_to_nowhere(tmp_path)
     result = carebridge(settings, "emr", "check-status", "--timeout", "1")
     assert result.returncode == 1
     assert "did not answer" in result.stderr and "Traceback" not in result.stderr
@@ -171,14 +177,7 @@ def test_unreachable_integrator_changes_nothing(tmp_path: Path) -> None:
 
 
 def test_check_status_every_keeps_going_through_outages(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path, f"sqlite:///{tmp_path}/i.sqlite",
-                             emr_database_url=f"sqlite:///{tmp_path}/emr.sqlite",
-                             emr_export_dir=tmp_path / "emr-out",
-                             emr_document_dir=tmp_path / "emr-docs")
-    assert carebridge(settings, "emr", "seed", "--patients", "2", "--integrator-url",
-                      "http://127.0.0.1:9/caisi_integrator/ws", "--integrator-user", "clinic-a",
-                      "--integrator-password", "x").returncode == 0
-    assert carebridge(settings, "emr", "export").returncode == 0
+    settings = exported_to_nowhere(tmp_path)
     job = subprocess.Popen([sys.executable, "-m", "carebridge", "emr", "check-status",
                             "--timeout", "0.5", "--retries", "0", "--every", "0.2"],
                            env=settings_env(settings),
