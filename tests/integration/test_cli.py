@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import pty
-import subprocess
-import sys
 from pathlib import Path
 
 from carebridge.config import Settings
 from tests.conftest import make_settings
 from tests.integration.conftest import PushFactory, deliver
-from tests.support.server import carebridge, settings_env
+from tests.support.server import carebridge, in_terminal
 
 
 def test_first_run_facilities_import_and_log(tmp_path: Path, make_push: PushFactory) -> None:
@@ -57,23 +53,8 @@ def test_import_shows_progress_bars_on_a_terminal(tmp_path: Path, make_push: Pus
     carebridge("facility", "add", "clinic-a", "--password", "pw", settings=settings)
     push = make_push(patients=40)
     deliver(push, settings.incoming_dir)
-    leader, follower = pty.openpty()
-    env = settings_env(settings) | {"COLUMNS": "120", "TERM": "xterm"}
-    child = subprocess.Popen([sys.executable, "-m", "carebridge", "import", "--once"],
-                             stdin=follower, stdout=follower, stderr=follower, env=env)
-    os.close(follower)
-    output = b""
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # the child closed the terminal
-            break
-        if not chunk:
-            break
-        output += chunk
-    assert child.wait(timeout=120) == 0
-    os.close(leader)
-    text = output.decode(errors="replace")
+    code, text = in_terminal(["import", "--once"], settings)
+    assert code == 0
     assert "━" in text  # rich's bar
     assert "files" in text and "1/1" in text
     assert f"{push.main.name}: COMPLETED" in text

@@ -23,7 +23,7 @@ from carebridge.store.database import Database
 from carebridge.store.migrate import upgrade
 from carebridge.store.models import CachedRecord
 from tests.conftest import add_facilities, make_settings
-from tests.support.server import Node, settings_env
+from tests.support.server import Node, in_terminal, settings_env
 
 LIMITS = ZipLimits(10**9, 10**10, 1000)
 
@@ -186,3 +186,14 @@ def test_check_status_every_keeps_going_through_outages(tmp_path: Path) -> None:
     job.terminate()
     _, stderr = job.communicate(timeout=30)
     assert stderr.count("error: the integrator") >= 2  # still scheduled after failures
+
+
+def test_export_shows_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, f"sqlite:///{tmp_path}/i.sqlite",
+                             emr_database_url=f"sqlite:///{tmp_path}/emr.sqlite",
+                             emr_export_dir=tmp_path / "emr-out",
+                             emr_document_dir=tmp_path / "emr-docs")
+    assert carebridge(settings, "emr", "seed", "--patients", "600").returncode == 0
+    code, text = in_terminal(["emr", "export"], settings)
+    assert code == 0
+    assert "━" in text and "600/600" in text and "full, 600 patients" in text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import pty
 import signal
 import subprocess
 import sys
@@ -69,3 +70,24 @@ class Node:
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+
+def in_terminal(args: list[str], settings: Settings) -> tuple[int, str]:
+    """Run the CLI on a pseudo-terminal (as a person would); its exit code and screen text."""
+    leader, follower = pty.openpty()
+    env = settings_env(settings) | {"COLUMNS": "120", "TERM": "xterm"}
+    child = subprocess.Popen([sys.executable, "-m", "carebridge", *args],
+                             stdin=follower, stdout=follower, stderr=follower, env=env)
+    os.close(follower)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+    code = child.wait(timeout=300)
+    os.close(leader)
+    return code, output.decode(errors="replace")
