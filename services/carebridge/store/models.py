@@ -166,3 +166,103 @@ class WsseNonce(Base):
     facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"), primary_key=True)
     nonce: Mapped[str] = mapped_column(String(128), primary_key=True)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class HL7Message(Base):
+    """Every submitted HL7 message and the acknowledgment it got (the journal).
+
+    (sending application, sending facility, control id) is unique: the database,
+    not a read-then-write check, makes a resend through any node a duplicate.
+    """
+
+    __tablename__ = "hl7_message"
+    __table_args__ = (
+        UniqueConstraint("sending_application", "sending_facility", "control_id"),
+        Index("ix_hl7_message_facility_received", "facility_id", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    sending_application: Mapped[str] = mapped_column(String(255))
+    sending_facility: Mapped[str] = mapped_column(String(255))
+    control_id: Mapped[str] = mapped_column(String(199))
+    message_type: Mapped[str | None] = mapped_column(String(16))
+    event: Mapped[str | None] = mapped_column(String(16))
+    encoding: Mapped[str] = mapped_column(String(8))  # er7 | xml
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    raw: Mapped[str] = mapped_column(Text)
+    ack_code: Mapped[str] = mapped_column(String(2))
+    reply: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Patient(Base):
+    """A person in the master patient index; ``field_times`` says how recent each value is."""
+
+    __tablename__ = "patient"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(String(36), unique=True)
+    family_name: Mapped[str | None] = mapped_column(String(255))
+    given_name: Mapped[str | None] = mapped_column(String(255))
+    middle_name: Mapped[str | None] = mapped_column(String(255))
+    birth_date: Mapped[str | None] = mapped_column(String(10))
+    sex: Mapped[str | None] = mapped_column(String(8))
+    street: Mapped[str | None] = mapped_column(String(255))
+    city: Mapped[str | None] = mapped_column(String(255))
+    state: Mapped[str | None] = mapped_column(String(255))
+    postal_code: Mapped[str | None] = mapped_column(String(32))
+    country: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(64))
+    field_times: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PatientIdentifier(Base):
+    __tablename__ = "patient_identifier"
+    __table_args__ = (UniqueConstraint("identifier", "assigning_authority"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    identifier: Mapped[str] = mapped_column(String(128))
+    assigning_authority: Mapped[str] = mapped_column(String(128))  # "" when none was sent
+    identifier_type: Mapped[str | None] = mapped_column(String(16))
+
+
+class Encounter(Base):
+    """A visit: opened by an admission, closed by the A03 that discharges it."""
+
+    __tablename__ = "encounter"
+    __table_args__ = (UniqueConstraint("facility_id", "visit_key"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    # The visit number, or the patient and admit time when the sender gives none.
+    visit_key: Mapped[str] = mapped_column(String(255))
+    visit_number: Mapped[str | None] = mapped_column(String(128))
+    admit_time: Mapped[str | None] = mapped_column(String(32))
+    discharge_time: Mapped[str | None] = mapped_column(String(32))
+    los_days: Mapped[float | None] = mapped_column()
+    discharge_received_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    attending: Mapped[str | None] = mapped_column(String(255))
+    diagnosis: Mapped[str | None] = mapped_column(String(255))
+
+
+class LosAlert(Base):
+    """An excessive length of stay: this stay against the window's average."""
+
+    __tablename__ = "los_alert"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    encounter_id: Mapped[int] = mapped_column(ForeignKey("encounter.id"))
+    message_id: Mapped[int] = mapped_column(ForeignKey("hl7_message.id"), unique=True)
+    patient_enterprise_id: Mapped[str] = mapped_column(String(36))
+    visit_number: Mapped[str | None] = mapped_column(String(128))
+    los_days: Mapped[float] = mapped_column()
+    window_average: Mapped[float] = mapped_column()
+    window_size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
