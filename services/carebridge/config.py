@@ -52,6 +52,12 @@ class Settings:
     emr_database_url: str = "sqlite:///var/emr.sqlite"
     emr_export_dir: Path = Path("var/emr-export")
     emr_document_dir: Path = Path("var/emr-documents")  # OSCAR's DOCUMENT_DIR
+    # HL7: the character set of ER7 bytes whose MSH-18 names none.
+    hl7_default_charset: str = "utf-8"
+    # Excessive length-of-stay monitor.
+    los_window_seconds: float = 10.0
+    los_factor: float = 1.5
+    los_alert_file: Path = Path("var/los-alerts.jsonl")
     log_level: str = "INFO"
     extra: Mapping[str, Any] = field(default_factory=dict)
 

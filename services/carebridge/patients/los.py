@@ -1,0 +1,73 @@
+"""The excessive length-of-stay monitor.
+
+Each discharge closes its encounter with a length of stay. The window is every
+discharge of the same facility received in the last ``window_seconds`` (by
+receive time, this one included), read from the database, so whichever node
+handles a message computes the same average. A stay longer than ``factor`` x
+that average raises an alert.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from carebridge.patients.records import DischargeRecord
+from carebridge.store.models import Encounter, LosAlert, Patient
+
+
+@dataclass(frozen=True)
+class LosDecision:
+    los_days: float
+    window_average: float
+    window_size: int
+    alert: LosAlert | None
+
+
+def discharge(session: Session, *, facility_id: int, person: Patient, record: DischargeRecord,
+              message_id: int, received_at: dt.datetime, window_seconds: float,
+              factor: float) -> LosDecision:
+    key = record.visit_number or f"{person.enterprise_id}@{record.admit_time}"
+    encounter = session.scalars(select(Encounter).where(
+        Encounter.facility_id == facility_id, Encounter.visit_key == key)).first()
+    if encounter is None:
+        encounter = Encounter(facility_id=facility_id, visit_key=key, patient_id=person.id)
+        session.add(encounter)
+    encounter.patient_id = person.id
+    encounter.visit_number = record.visit_number
+    encounter.admit_time = record.admit_time
+    encounter.discharge_time = record.discharge_time
+    encounter.los_days = float(record.los_days)
+    encounter.discharge_received_at = received_at
+    encounter.attending = record.attending
+    encounter.diagnosis = record.diagnosis
+    session.flush()
+    start = received_at - dt.timedelta(seconds=window_seconds)
+    average, size = session.execute(
+        select(func.avg(Encounter.los_days), func.count()).where(
+            Encounter.facility_id == facility_id,
+            Encounter.discharge_received_at >= start,
+            Encounter.discharge_received_at <= received_at,
+            Encounter.los_days.is_not(None))).one()
+    average = float(average or 0.0)
+    stay = float(record.los_days)
+    alert = None
+    if size and stay > factor * average:
+        alert = LosAlert(facility_id=facility_id, encounter_id=encounter.id,
+                         message_id=message_id, patient_enterprise_id=person.enterprise_id,
+                         visit_number=record.visit_number, los_days=stay,
+                         window_average=round(average, 4), window_size=size,
+                         created_at=received_at)
+        session.add(alert)
+        session.flush()
+    return LosDecision(stay, average, size, alert)
+
+
+def alerts_since(session: Session, facility_id: int, since: dt.datetime | None) -> list[LosAlert]:
+    query = select(LosAlert).where(LosAlert.facility_id == facility_id)
+    if since is not None:
+        query = query.where(LosAlert.created_at >= since)
+    return list(session.scalars(query.order_by(LosAlert.id)))

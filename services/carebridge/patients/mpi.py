@@ -1,0 +1,120 @@
+"""The master patient index: persons found by any of their (identifier, authority) pairs.
+
+A message that shares an identifier with a known person updates that person;
+otherwise a new person with a fresh enterprise id is created. Each demographic
+field remembers the event time of the value it holds and only a message at
+least as recent replaces it, so a late, older message never undoes newer data.
+A40 merges the prior person into the surviving one, keeping every identifier.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from carebridge.patients.exceptions import MergeError
+from carebridge.patients.records import Identifier, PatientRecord
+from carebridge.store.models import Patient, PatientIdentifier, utcnow
+
+FIELDS = ("family_name", "given_name", "middle_name", "birth_date", "sex", "street", "city",
+          "state", "postal_code", "country", "phone")
+
+
+def _survivor(session: Session, patient: Patient) -> Patient:
+    seen = set()
+    while patient.merged_into_id is not None and patient.id not in seen:
+        seen.add(patient.id)
+        patient = session.get(Patient, patient.merged_into_id)
+    return patient
+
+
+def find_person(session: Session, identifiers: tuple[Identifier, ...]) -> Patient | None:
+    """The (surviving) person holding any of ``identifiers``; the oldest if several do."""
+    keys = [(i.value, i.authority) for i in identifiers if i.value]
+    if not keys:
+        return None
+    rows = session.scalars(
+        select(Patient).join(PatientIdentifier, PatientIdentifier.patient_id == Patient.id)
+        .where(tuple_(PatientIdentifier.identifier, PatientIdentifier.assigning_authority)
+               .in_(keys))
+        .order_by(Patient.id)
+    ).all()
+    return _survivor(session, rows[0]) if rows else None
+
+
+def upsert(session: Session, record: PatientRecord, event_time: str) -> Patient:
+    """Create or update the person the record identifies; returns the person."""
+    person = find_person(session, record.identifiers)
+    if person is None:
+        person = Patient(enterprise_id=uuid.uuid4().hex, field_times={})
+        session.add(person)
+        session.flush()
+    times = dict(person.field_times or {})
+    for name in FIELDS:
+        value = record.fields.get(name)
+        if value is None:
+            continue
+        if times.get(name, "") <= event_time:
+            setattr(person, name, value)
+            times[name] = event_time
+    person.field_times = times
+    person.updated_at = utcnow()
+    _link(session, person, record.identifiers)
+    return person
+
+
+def _link(session: Session, person: Patient, identifiers: tuple[Identifier, ...]) -> None:
+    known = {(i.identifier, i.assigning_authority) for i in session.scalars(
+        select(PatientIdentifier).where(PatientIdentifier.patient_id == person.id))}
+    for ident in identifiers:
+        if ident.value and (ident.value, ident.authority) not in known:
+            taken = session.scalars(select(PatientIdentifier).where(
+                PatientIdentifier.identifier == ident.value,
+                PatientIdentifier.assigning_authority == ident.authority)).first()
+            if taken is None:
+                session.add(PatientIdentifier(patient_id=person.id, identifier=ident.value,
+                                              assigning_authority=ident.authority,
+                                              identifier_type=ident.type))
+            known.add((ident.value, ident.authority))
+    session.flush()
+
+
+def merge(session: Session, survivor: Patient, prior: tuple[Identifier, ...]) -> Patient:
+    """A40: the person holding ``prior`` identifiers becomes part of ``survivor``."""
+    old = find_person(session, prior)
+    if old is None:
+        raise MergeError("MRG-1 names no patient in the index")
+    if old.id == survivor.id:
+        return survivor
+    for ident in session.scalars(select(PatientIdentifier).where(
+            PatientIdentifier.patient_id == old.id)):
+        ident.patient_id = survivor.id
+    old.merged_into_id = survivor.id
+    times = dict(survivor.field_times or {})
+    for name in FIELDS:  # keep whatever the survivor lacks
+        if getattr(survivor, name) is None and getattr(old, name) is not None:
+            setattr(survivor, name, getattr(old, name))
+            times[name] = (old.field_times or {}).get(name, "")
+    survivor.field_times = times
+    session.flush()
+    return survivor
+
+
+@dataclass(frozen=True)
+class PersonView:
+    enterprise_id: str
+    fields: dict[str, str | None]
+    identifiers: list[Identifier]
+
+
+def lookup(session: Session, identifier: str, authority: str) -> PersonView | None:
+    person = find_person(session, (Identifier(identifier, authority or ""),))
+    if person is None:
+        return None
+    identifiers = [Identifier(i.identifier, i.assigning_authority, i.identifier_type)
+                   for i in session.scalars(select(PatientIdentifier).where(
+                       PatientIdentifier.patient_id == person.id).order_by(PatientIdentifier.id))]
+    return PersonView(person.enterprise_id, {f: getattr(person, f) for f in FIELDS}, identifiers)

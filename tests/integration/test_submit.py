@@ -1,0 +1,137 @@
+"""The submission pipeline on both databases: journal, idempotency, index, LOS monitor."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from carebridge.config import Settings
+from carebridge.hl7 import er7
+from carebridge.hl7.make_adt import generate
+from carebridge.patients import mpi
+from carebridge.patients.submit import submit
+from carebridge.soap.wsse.authenticate import Caller
+from carebridge.store.database import Database
+from carebridge.store.facilities import add_facility
+from carebridge.store.models import HL7Message, LosAlert, Patient
+
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "hl7"
+FACILITY = "TORONTO GENERAL"
+T0 = dt.datetime(2024, 3, 20, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def caller(db: Database) -> Caller:
+    with db.transaction() as session:
+        facility = add_facility(session, FACILITY, "pw")
+        return Caller(facility.id, facility.name, "text")
+
+
+def adt(rows: list[str], prefix: str) -> list[str]:
+    header = ("event|mrn|assigning_authority|last_name|first_name|birth_date|sex|"
+              "visit_number|admit_time|discharge_time")
+    result = generate("\n".join([header, *rows]) + "\n", sending_app="ADT1",
+                      sending_facility=FACILITY, control_id_prefix=prefix,
+                      now=dt.datetime(2024, 3, 20, 12, 0))
+    assert not result.problems, result.problems
+    return result.messages
+
+
+def count(db: Database, model: type) -> int:
+    with db.transaction() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_admission_is_acknowledged_after_it_is_stored(db: Database, settings: Settings,
+                                                      caller: Caller) -> None:
+    raw = (CORPUS / "adt_a01_basic.hl7").read_text()
+    reply = submit(db, settings, caller, raw, now=T0)
+    assert reply.ack_code == "AA" and reply.message_control_id == "CB20240315083000001"
+    ack = er7.parse(reply.ack)
+    assert ack.get("MSA-1") == "AA" and ack.get("MSA-2") == "CB20240315083000001"
+    with db.transaction() as session:
+        person = mpi.lookup(session, "12345", "HOSP")
+    assert person is not None and person.fields["family_name"] == "DOE"
+    assert count(db, HL7Message) == 1
+
+
+def test_resends_return_the_original_and_a_reused_id_is_rejected(
+    db: Database, settings: Settings, caller: Caller
+) -> None:
+    raw = (CORPUS / "adt_a01_basic.hl7").read_text()
+    first = submit(db, settings, caller, raw, now=T0)
+    again = submit(db, settings, caller, raw, now=T0 + dt.timedelta(seconds=5))
+    assert again == first  # the very same acknowledgment, same ack control id
+    assert count(db, HL7Message) == 1 and count(db, Patient) == 1
+    changed = raw.replace("DOE^JANE", "ROE^JANE")
+    reused = submit(db, settings, caller, changed, now=T0)
+    assert reused.ack_code == "AR" and "(205)" in reused.errors[0]
+    assert er7.parse(reused.ack).get("ERR-1.4.1") == "205"
+
+
+def test_invalid_and_foreign_messages(db: Database, settings: Settings, caller: Caller) -> None:
+    missing = submit(db, settings, caller, (CORPUS / "broken_missing_pid3.hl7").read_text())
+    assert missing.ack_code == "AE"
+    err = er7.parse(missing.ack)
+    assert (err.get("ERR-1.1"), err.get("ERR-1.3"), err.get("ERR-1.4.1")) == ("PID", "3", "101")
+    foreign = (CORPUS / "adt_a04_register.hl7").read_text().replace(FACILITY, "ELSEWHERE", 1)
+    assert submit(db, settings, caller, foreign).ack_code == "AR"
+    garbage = submit(db, settings, caller, "this is not HL7")
+    assert garbage.ack_code == "AR" and garbage.message_control_id == ""
+    unsupported = submit(db, settings, caller,
+                         (CORPUS / "adt_a01_basic.hl7").read_text().replace("ADT^A01^ADT_A01",
+                                                                            "ORU^R01"))
+    assert unsupported.ack_code == "AR" and "(200)" in unsupported.errors[0]
+    assert count(db, Patient) == 0  # nothing applied
+
+
+def test_length_of_stay_rule_with_exact_numbers(db: Database, settings: Settings,
+                                                 caller: Caller, tmp_path: Path) -> None:
+    settings = settings.replace(los_alert_file=tmp_path / "alerts.jsonl")
+    stays = adt([f"A03|{100 + n}|HOSP|PAT|ONE|19700101|F|V{n}|202403010800|"
+                 f"{'202403030800' if n < 3 else '202403110800'}" for n in range(4)], "LOS")
+    replies = [submit(db, settings, caller, m, now=T0 + dt.timedelta(seconds=i))
+               for i, m in enumerate(stays)]
+    assert [r.ack_code for r in replies] == ["AA"] * 4
+    with db.transaction() as session:
+        alerts = session.scalars(select(LosAlert)).all()
+    assert [(a.visit_number, a.los_days, a.window_average, a.window_size) for a in alerts] == [
+        ("V3", 10.0, 4.0, 4)]
+    line = json.loads((tmp_path / "alerts.jsonl").read_text())
+    assert line["visit"] == "V3" and line["window_average"] == 4.0
+    # Stays received outside the window do not count: alone, 10 days is the average.
+    late = adt(["A03|200|HOSP|PAT|TWO|19700101|F|V9|202403010800|202403110800"], "LATE")
+    submit(db, settings, caller, late[0], now=T0 + dt.timedelta(seconds=60))
+    with db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(LosAlert)) == 1
+
+
+def test_discharge_before_admit_is_an_error_not_a_skip(db: Database, settings: Settings,
+                                                       caller: Caller) -> None:
+    (message,) = adt(["A03|300|HOSP|BACK|WARDS|19700101|M|V1|202403100800|202403010800"], "BAD")
+    reply = submit(db, settings, caller, message)
+    assert reply.ack_code == "AE" and "PV1-45" in reply.errors[0]
+
+
+def test_older_messages_never_overwrite_newer_data(db: Database, settings: Settings,
+                                                   caller: Caller) -> None:
+    (new,) = adt(["A08|400|HOSP|NEWNAME|ANN|19700101|F|||"], "N")
+    (old,) = adt(["A08|400|HOSP|OLDNAME|ANN|19700101|F|||"], "O")
+    old = old.replace("EVN|A08|20240320120000", "EVN|A08|20230101120000")
+    assert submit(db, settings, caller, new).ack_code == "AA"
+    assert submit(db, settings, caller, old).ack_code == "AA"
+    with db.transaction() as session:
+        assert mpi.lookup(session, "400", "HOSP").fields["family_name"] == "NEWNAME"
+
+
+def test_xml_submission_gets_an_xml_ack(db: Database, settings: Settings, caller: Caller) -> None:
+    from carebridge.hl7 import v2xml
+
+    document = v2xml.to_xml(er7.parse((CORPUS / "adt_a04_register.hl7").read_bytes()))
+    reply = submit(db, settings, caller, document, encoding="xml")
+    assert reply.ack_code == "AA" and reply.ack.startswith('<?xml version="1.0"')
+    assert "<MSA.1>AA</MSA.1>" in reply.ack
