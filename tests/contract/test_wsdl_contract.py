@@ -61,3 +61,13 @@ def test_built_wheel_ships_the_contracts(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "carebridge/contracts/wsdl/FacilityService.wsdl" in names
     assert any(n.startswith("carebridge/store/migrations/versions/0001") for n in names)
+
+
+def test_patient_submission_wsdl_matches_the_contract(sqlite_settings: Settings) -> None:
+    served = canonical(served_wsdl(sqlite_settings, "/services/PatientSubmission"))
+    contract = canonical(contract_path("wsdl", "PatientSubmission.wsdl").read_bytes())
+    assert served == contract
+    assert contract["targetNamespace"] == "urn:carebridge:patients:1"
+    operations = contract["portTypes"]["PatientSubmissionService"]
+    assert sorted(operations) == ["getPatient", "listLengthOfStayAlerts", "submitMessage",
+                                  "submitMessageXml"]

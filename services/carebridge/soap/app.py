@@ -20,7 +20,7 @@ from spyne.server.wsgi import WsgiApplication
 from sqlalchemy.exc import OperationalError
 
 from carebridge.config import Settings
-from carebridge.soap import jaxws
+from carebridge.soap import jaxws as jaxws_shape
 from carebridge.soap.exceptions import AuthenticationFailed
 from carebridge.soap.faults import to_fault, unavailable
 from carebridge.soap.protocol import CarebridgeSoap11
@@ -70,7 +70,9 @@ def soap_application(
     env: ServiceEnv,
     contract: Path,
     port_names: Mapping[str, str],
+    jaxws: bool = True,
 ) -> WsgiApplication:
+    """``jaxws``: JAX-WS element form and WSDL shape (OSCAR's contract); off, Spyne's own."""
     understood = (WSSE_SECURITY, CAISI_PROVIDER)
     app = Application(
         list(services),
@@ -79,14 +81,15 @@ def soap_application(
         in_protocol=CarebridgeSoap11(
             understood_headers=understood, body_schema=lambda: contract_schema(contract)
         ),
-        out_protocol=CarebridgeSoap11(understood_headers=understood),
+        out_protocol=CarebridgeSoap11(understood_headers=understood, jaxws_output=jaxws),
     )
     app.carebridge = env  # type: ignore[attr-defined]
     app.event_manager.add_listener("method_call", _authenticate)
     wsgi = WsgiApplication(app, max_content_length=env.settings.max_request_bytes)
-    wsgi.doc.wsdl11.event_manager.add_listener(
-        "wsdl_document_built", lambda doc: jaxws.apply_to_wsdl(doc.root_elt, port_names)
-    )
+    if jaxws:
+        wsgi.doc.wsdl11.event_manager.add_listener(
+            "wsdl_document_built", lambda doc: jaxws_shape.apply_to_wsdl(doc.root_elt, port_names)
+        )
     return wsgi
 
 

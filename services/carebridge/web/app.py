@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from carebridge.config import Settings
 from carebridge.integrator import facility_service
+from carebridge.patients import service as patient_service
 from carebridge.soap.app import ServiceEnv
 from carebridge.soap.exceptions import RequestTooLarge
 from carebridge.store.database import Database
@@ -39,7 +40,10 @@ class CarebridgeApp:
         self.settings = settings
         self.db = db or Database(settings)
         env = ServiceEnv(self.db, settings)
-        self.mounts: dict[str, Any] = {facility_service.MOUNT: facility_service.facility_wsgi(env)}
+        self.mounts: dict[str, Any] = {
+            facility_service.MOUNT: facility_service.facility_wsgi(env),
+            patient_service.MOUNT: patient_service.patient_wsgi(env),
+        }
         for mount, service in self.mounts.items():
             service.event_manager.add_listener("wsdl", _address_rewriter(mount))
         self.draining = threading.Event()

@@ -1,0 +1,183 @@
+"""PatientSubmissionService: the SOAP face of ``patients.submit``, ``mpi`` and ``los``.
+
+Document/literal wrapped in ``urn:carebridge:patients:1`` (elements qualified,
+carebridge's own contract in ``wsdl/PatientSubmission.wsdl``). Problems with a
+message are HL7 acknowledgments (AE/AR with ERR), never SOAP Faults; Faults are
+for SOAP-level problems only (envelope, credentials, an unavailable database).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from lxml import etree
+from spyne import AnyXml, ComplexModel, DateTime, Double, Integer32, ServiceBase, Unicode, rpc
+from spyne.server.wsgi import WsgiApplication
+from sqlalchemy.exc import OperationalError
+
+from carebridge.contracts import contract_path
+from carebridge.patients import los, mpi
+from carebridge.patients.submit import Reply, submit
+from carebridge.soap.app import ServiceEnv, soap_application
+from carebridge.soap.faults import ClientFault, unavailable
+
+TNS = "urn:carebridge:patients:1"
+MOUNT = "/services/PatientSubmission"
+
+
+def _opt(kind):  # type: ignore[no-untyped-def]
+    return kind.customize(min_occurs=0, nillable=False)
+
+
+def _many(kind):  # type: ignore[no-untyped-def]
+    return kind.customize(min_occurs=0, max_occurs="unbounded", nillable=False)
+
+
+class Acknowledgment(ComplexModel):
+    __namespace__ = TNS
+    __type_name__ = "acknowledgment"
+    _type_info = [
+        ("ackCode", Unicode(min_occurs=1, nillable=False)),
+        ("messageControlId", _opt(Unicode)),
+        ("ackControlId", _opt(Unicode)),
+        ("text", _opt(Unicode)),
+        ("errors", _many(Unicode)),
+        ("ack", _opt(Unicode)),
+    ]
+
+    @classmethod
+    def of(cls, reply: Reply) -> Acknowledgment:
+        return cls(ackCode=reply.ack_code, messageControlId=reply.message_control_id,
+                   ackControlId=reply.ack_control_id, text=reply.text, errors=reply.errors,
+                   ack=reply.ack)
+
+
+class PatientIdentifier(ComplexModel):
+    __namespace__ = TNS
+    __type_name__ = "identifier"
+    _type_info = [("value", Unicode(min_occurs=1, nillable=False)),
+                  ("assigningAuthority", _opt(Unicode)), ("type", _opt(Unicode))]
+
+
+class MasterPatient(ComplexModel):
+    __namespace__ = TNS
+    __type_name__ = "patient"
+    _type_info = [
+        ("enterpriseId", Unicode(min_occurs=1, nillable=False)),
+        ("identifiers", _many(PatientIdentifier)),
+        ("familyName", _opt(Unicode)), ("givenName", _opt(Unicode)),
+        ("middleName", _opt(Unicode)), ("birthDate", _opt(Unicode)), ("sex", _opt(Unicode)),
+        ("street", _opt(Unicode)), ("city", _opt(Unicode)), ("state", _opt(Unicode)),
+        ("postalCode", _opt(Unicode)), ("country", _opt(Unicode)), ("phone", _opt(Unicode)),
+    ]
+
+
+class LengthOfStayAlert(ComplexModel):
+    __namespace__ = TNS
+    __type_name__ = "lengthOfStayAlert"
+    _type_info = [
+        ("patientEnterpriseId", _opt(Unicode)), ("visitNumber", _opt(Unicode)),
+        ("lengthOfStayDays", _opt(Double)), ("windowAverageDays", _opt(Double)),
+        ("windowSize", _opt(Integer32)), ("time", _opt(DateTime)),
+    ]
+
+
+def _env(ctx) -> ServiceEnv:  # type: ignore[no-untyped-def]
+    return ctx.app.carebridge
+
+
+def _submit(ctx, payload: str | bytes, encoding: str) -> Acknowledgment:  # type: ignore[no-untyped-def]
+    env = _env(ctx)
+    try:
+        return Acknowledgment.of(submit(env.db, env.settings, ctx.udc.caller, payload, encoding))
+    except OperationalError:
+        raise unavailable() from None
+
+
+class PatientSubmission(ServiceBase):
+    __service_name__ = "PatientSubmissionService"
+
+    @rpc(Unicode(min_occurs=1, nillable=False), _args=("er7",), _returns=Acknowledgment,
+         _body_style="wrapped", _operation_name="submitMessage",
+         _out_message_name="submitMessageResponse", _out_variable_name="acknowledgment")
+    def submit_message(ctx, er7):  # type: ignore[no-untyped-def]
+        return _submit(ctx, er7, "er7")
+
+    @rpc(AnyXml(min_occurs=1, nillable=False), _args=("message",), _returns=Acknowledgment,
+         _operation_name="submitMessageXml", _out_message_name="submitMessageXmlResponse",
+         _out_variable_name="acknowledgment")
+    def submit_message_xml(ctx, message):  # type: ignore[no-untyped-def]
+        # Spyne hands over the first element inside <message>: the v2.xml document.
+        if message is None or not isinstance(message.tag, str):
+            raise ClientFault("message must hold one HL7 v2.xml document element")
+        return _submit(ctx, etree.tostring(message), "xml")
+
+    @rpc(Unicode(min_occurs=1, nillable=False), _opt(Unicode),
+         _args=("identifier", "assigningAuthority"), _returns=_opt(MasterPatient),
+         _operation_name="getPatient", _out_message_name="getPatientResponse",
+         _out_variable_name="patient")
+    def get_patient(ctx, identifier, assigningAuthority):  # type: ignore[no-untyped-def]
+        try:
+            with _env(ctx).db.transaction() as session:
+                person = mpi.lookup(session, identifier, assigningAuthority or "")
+        except OperationalError:
+            raise unavailable() from None
+        if person is None:
+            return None
+        f = person.fields
+        return MasterPatient(
+            enterpriseId=person.enterprise_id,
+            identifiers=[PatientIdentifier(value=i.value, assigningAuthority=i.authority or None,
+                                           type=i.type) for i in person.identifiers],
+            familyName=f["family_name"], givenName=f["given_name"],
+            middleName=f["middle_name"], birthDate=f["birth_date"], sex=f["sex"],
+            street=f["street"], city=f["city"], state=f["state"],
+            postalCode=f["postal_code"], country=f["country"], phone=f["phone"])
+
+    @rpc(_opt(DateTime), _args=("since",), _returns=_many(LengthOfStayAlert),
+         _operation_name="listLengthOfStayAlerts",
+         _out_message_name="listLengthOfStayAlertsResponse", _out_variable_name="alert")
+    def list_length_of_stay_alerts(ctx, since):  # type: ignore[no-untyped-def]
+        if since is not None and since.tzinfo is None:
+            since = since.replace(tzinfo=dt.UTC)
+        try:
+            with _env(ctx).db.transaction() as session:
+                rows = los.alerts_since(session, ctx.udc.caller.facility_id, since)
+        except OperationalError:
+            raise unavailable() from None
+        return [LengthOfStayAlert(patientEnterpriseId=a.patient_enterprise_id,
+                                  visitNumber=a.visit_number, lengthOfStayDays=a.los_days,
+                                  windowAverageDays=a.window_average, windowSize=a.window_size,
+                                  time=a.created_at) for a in rows]
+
+
+_XS = "http://www.w3.org/2001/XMLSchema"
+
+
+def _type_hl7_payload(doc) -> None:  # type: ignore[no-untyped-def]
+    """``message`` holds one element of the HL7 v2.xml namespace (Spyne says xs:anyType).
+
+    The content is not validated at the SOAP layer: carebridge checks it against its
+    ADT schemas and answers with an HL7 acknowledgment, not a SOAP Fault.
+    """
+    for element in doc.root_elt.iter(f"{{{_XS}}}element"):
+        if element.get("name") == "message" and element.get("type") == "xs:anyType":
+            del element.attrib["type"]
+            complex_type = etree.SubElement(element, f"{{{_XS}}}complexType")
+            sequence = etree.SubElement(complex_type, f"{{{_XS}}}sequence")
+            etree.SubElement(sequence, f"{{{_XS}}}any", namespace="urn:hl7-org:v2xml",
+                             processContents="skip")
+
+
+def patient_wsgi(env: ServiceEnv) -> WsgiApplication:
+    wsgi = soap_application(
+        [PatientSubmission],
+        tns=TNS,
+        name="PatientSubmissionService",
+        env=env,
+        contract=contract_path("wsdl", "PatientSubmission.wsdl"),
+        port_names={},
+        jaxws=False,
+    )
+    wsgi.doc.wsdl11.event_manager.add_listener("wsdl_document_built", _type_hl7_payload)
+    return wsgi

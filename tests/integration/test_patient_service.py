@@ -1,0 +1,119 @@
+"""PatientSubmissionService over HTTP on a real gunicorn node: zeep and suds-community."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import zeep
+from lxml import etree
+from zeep.wsse.username import UsernameToken
+
+from carebridge.contracts import contract_path
+from carebridge.hl7 import er7, v2xml
+from carebridge.store.database import Database
+from carebridge.store.facilities import add_facility
+from carebridge.store.migrate import upgrade
+from tests.conftest import make_settings
+from tests.support.server import Node
+
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "hl7"
+TNS = "urn:carebridge:patients:1"
+FACILITY, PASSWORD = "TORONTO GENERAL", "tg-secret"
+
+
+class Hospital:
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.endpoint = node.url + "/services/PatientSubmission"
+
+    def zeep(self, password: str = PASSWORD, digest: bool = False):  # type: ignore[no-untyped-def]
+        client = zeep.Client(str(contract_path("wsdl", "PatientSubmission.wsdl")),
+                             wsse=UsernameToken(FACILITY, password, use_digest=digest),
+                             transport=zeep.Transport(timeout=10, operation_timeout=10))
+        return client.create_service(f"{{{TNS}}}PatientSubmissionService", self.endpoint)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def hospital(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[Hospital]:
+    root = tmp_path_factory.mktemp("hospital")
+    if request.param == "sqlite":
+        url = f"sqlite:///{root}/carebridge.sqlite"
+    else:
+        url = request.getfixturevalue("postgres").create_database(f"hosp_{os.getpid()}")
+    settings = make_settings(root, url)
+    upgrade(url)
+    db = Database(settings)
+    with db.transaction() as session:
+        add_facility(session, FACILITY, PASSWORD, digest_box=db.secret_box)
+        add_facility(session, "OTHER HOSPITAL", "other", digest_box=db.secret_box)
+    node = Node(settings).start()
+    yield Hospital(node)
+    node.stop()
+    db.dispose()
+
+
+def corpus(name: str, control_suffix: str) -> str:
+    """A corpus message with a control id unique to the calling test."""
+    message = er7.parse((CORPUS / name).read_bytes())
+    raw = message.to_er7()
+    return raw.replace(message.control_id, message.control_id + control_suffix, 1)
+
+
+@pytest.mark.parametrize("digest", [False, True], ids=["text", "digest"])
+def test_zeep_submits_er7_and_gets_the_ack_after_storage(hospital: Hospital, digest: bool
+                                                         ) -> None:
+    service = hospital.zeep(digest=digest)
+    raw = corpus("adt_a01_basic.hl7", f"Z{int(digest)}")
+    reply = service.submitMessage(raw)
+    assert reply.ackCode == "AA"
+    ack = er7.parse(reply.ack)
+    assert ack.get("MSA-2") == er7.parse(raw).control_id == reply.messageControlId
+    again = service.submitMessage(raw)  # a resend: the same original acknowledgment
+    assert (again.ackCode, again.ackControlId) == ("AA", reply.ackControlId)
+    patient = service.getPatient("12345", "HOSP")
+    assert patient.familyName == "DOE" and patient.identifiers[0].value == "12345"
+
+
+def test_xml_submission_and_errors_are_acks_not_faults(hospital: Hospital) -> None:
+    service = hospital.zeep()
+    document = v2xml.to_xml(er7.parse(corpus("adt_a04_register.hl7", "X")))
+    element = etree.fromstring(document)
+    reply = service.submitMessageXml({"_value_1": element})  # zeep: xs:any content
+    assert reply.ackCode == "AA" and "<MSA.1>AA</MSA.1>" in reply.ack
+    missing = service.submitMessage(corpus("broken_missing_pid3.hl7", "X"))
+    assert missing.ackCode == "AE" and "PID-3" in missing.errors[0]
+    err = er7.parse(missing.ack)
+    assert (err.get("ERR-1.1"), err.get("ERR-1.3")) == ("PID", "3")
+    foreign = corpus("adt_a08_update.hl7", "X").replace(FACILITY, "OTHER HOSPITAL", 1)
+    assert service.submitMessage(foreign).ackCode == "AR"
+
+
+def test_suds_submits_too(hospital: Hospital) -> None:
+    from suds.client import Client
+    from suds.wsse import Security
+    from suds.wsse import UsernameToken as SudsToken
+
+    client = Client(hospital.endpoint + "?wsdl", timeout=10)
+    security = Security()
+    security.tokens.append(SudsToken(FACILITY, PASSWORD))
+    client.set_options(wsse=security)
+    reply = client.service.submitMessage(corpus("adt_a03_discharge.hl7", "S"))
+    assert reply.ackCode == "AA"
+
+
+def test_bad_credentials_are_a_fault(hospital: Hospital) -> None:
+    service = hospital.zeep(password="wrong")
+    with pytest.raises(zeep.exceptions.Fault, match="could not be authenticated"):
+        service.submitMessage(corpus("adt_a01_basic.hl7", "F"))
+
+
+def test_length_of_stay_alerts_are_listed(hospital: Hospital) -> None:
+    service = hospital.zeep()
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    alerts = service.listLengthOfStayAlerts(since)
+    assert isinstance(alerts, list)
