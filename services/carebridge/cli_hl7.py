@@ -154,3 +154,56 @@ def make_adt(records: str, output: str, sending_app: str, sending_facility: str,
         Path(output).write_bytes(data)
     click.echo(f"{len(result.messages)} message(s), {len(result.problems)} record(s) skipped",
                err=True)
+
+
+@hl7.command("send")
+@click.argument("source", default="-")
+@click.option("--url", required=True, help="Service URL, e.g. http://host:8080/services/"
+              "PatientSubmission")
+@click.option("--user", required=True, help="Facility name (WS-Security username).")
+@click.option("--password", required=True)
+@click.option("--xml", "as_xml", is_flag=True, help="Submit as HL7 v2.xml (submitMessageXml).")
+@click.option("--timeout", default=30.0, show_default=True)
+@click.option("--retries", default=5, show_default=True, type=click.IntRange(0))
+def send(source: str, url: str, user: str, password: str, as_xml: bool, timeout: float,
+         retries: int) -> None:
+    """Submit every message of SOURCE; one line per ACK; exit 1 unless all are AA.
+
+    A message whose call times out or fails to connect is sent again as it is:
+    the service keys messages by MSH-3/MSH-4/MSH-10, so a resend never counts twice.
+    """
+    from lxml import etree
+
+    from carebridge.soap.client import ServiceClient
+    from carebridge.soap.exceptions import ClientError
+
+    try:
+        messages = _er7_messages(_read(source))
+    except HL7Error as exc:
+        raise _fail(exc) from None
+    client = ServiceClient("PatientSubmission.wsdl",
+                           "{urn:carebridge:patients:1}PatientSubmissionService", url, user,
+                           password, timeout=timeout, retries=retries)
+    failures = 0
+    for raw in messages:
+        try:
+            message = er7.parse(raw)
+            if as_xml:
+                payload = {"_value_1": etree.fromstring(v2xml.to_xml(message))}
+                reply = client.call("submitMessageXml", payload)
+            else:
+                reply = client.call("submitMessage", message.to_er7())
+        except HL7Error as exc:
+            failures += 1
+            click.echo(f"- not sent: {exc}", err=True)
+            continue
+        except ClientError as exc:
+            raise click.ClickException(str(exc)) from None
+        if reply.ackCode != "AA":
+            failures += 1
+        detail = f" {reply.text}" if reply.text else ""
+        click.echo(f"{reply.messageControlId} {reply.ackCode}{detail}")
+        for error in reply.errors or []:
+            click.echo(f"  {error}")
+    if failures:
+        sys.exit(1)

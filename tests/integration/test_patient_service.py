@@ -117,3 +117,26 @@ def test_length_of_stay_alerts_are_listed(hospital: Hospital) -> None:
     since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
     alerts = service.listLengthOfStayAlerts(since)
     assert isinstance(alerts, list)
+
+
+def test_hl7_send_submits_a_file_and_reports_each_ack(hospital: Hospital, tmp_path: Path
+                                                      ) -> None:
+    import subprocess
+    import sys
+
+    good = [corpus("adt_a01_basic.hl7", "SEND1"), corpus("adt_a03_discharge.hl7", "SEND1")]
+    source = tmp_path / "batch.hl7"
+    source.write_text("".join(m + "\n" for m in good))
+    args = [sys.executable, "-m", "carebridge", "hl7", "send", str(source), "--url",
+            hospital.endpoint, "--user", FACILITY, "--password", PASSWORD]
+    sent = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert sent.returncode == 0, sent.stderr
+    lines = sent.stdout.splitlines()
+    assert [line.split()[1] for line in lines] == ["AA", "AA"]
+    resent = subprocess.run([*args, "--xml"], capture_output=True, text=True, timeout=120)
+    assert resent.returncode == 0  # the same messages again (as XML): the stored AAs
+    bad = tmp_path / "bad.hl7"
+    bad.write_text(corpus("broken_missing_pid3.hl7", "SEND1") + "\n")
+    failed = subprocess.run([*args[:5], str(bad), *args[6:]], capture_output=True, text=True,
+                            timeout=120)
+    assert failed.returncode == 1 and " AE " in failed.stdout + " "

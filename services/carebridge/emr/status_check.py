@@ -9,21 +9,15 @@ at most one batch of answers and never leaves a half-written row.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-import requests
-import zeep
-from zeep.wsse.username import UsernameToken
-
-from carebridge.contracts import contract_path
 from carebridge.emr.exceptions import IntegratorUnavailable
 from carebridge.emr.filelog import file_logs_to_check, record_status
-
-log = logging.getLogger(__name__)
+from carebridge.soap.client import ServiceClient
+from carebridge.soap.exceptions import ServiceRefused, ServiceUnreachable
 
 BINDING = "{http://ws.caisi_integrator.oscarehr.org/}FacilityWsPortBinding"
 SERVICE_PATH = "/FacilityService"
@@ -46,45 +40,24 @@ def service_address(url: str) -> str:
 
 
 class IntegratorClient:
+    """OSCAR's status question, asked of the integrator's FacilityService."""
+
     def __init__(self, url: str, username: str, password: str, *, timeout: float = 10.0,
                  retries: int = 3, backoff: float = 0.5, digest: bool = False,
                  sleep: Callable[[float], object] = time.sleep) -> None:
-        self.address = service_address(url)
-        self.retries = retries
-        self.backoff = backoff
-        self._sleep = sleep
-        client = zeep.Client(
-            str(contract_path("wsdl", "FacilityService.wsdl")),
-            wsse=UsernameToken(username, password, use_digest=digest),
-            transport=zeep.Transport(timeout=timeout, operation_timeout=timeout),
-        )
-        self._service = client.create_service(BINDING, self.address)
+        self._client = ServiceClient("FacilityService.wsdl", BINDING, service_address(url),
+                                     username, password, timeout=timeout, retries=retries,
+                                     backoff=backoff, digest=digest, sleep=sleep)
+        self.address = self._client.address
 
     def statuses(self, filename: str, checksum: str) -> list[str | None]:
-        logs = self._call(self._service.getImportLogByFilenameAndChecksum, filename, checksum)
+        try:
+            logs = self._client.call("getImportLogByFilenameAndChecksum", filename, checksum)
+        except ServiceUnreachable as exc:
+            raise IntegratorUnavailable(f"the integrator at {exc.message}") from None
+        except ServiceRefused as exc:
+            raise IntegratorUnavailable(exc.message) from None
         return [entry.status for entry in logs or []]
-
-    def _call(self, operation, *args):  # type: ignore[no-untyped-def]
-        delay = self.backoff
-        for attempt in range(self.retries + 1):
-            try:
-                return operation(*args)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                if attempt == self.retries:
-                    raise IntegratorUnavailable(
-                        f"the integrator at {self.address} did not answer after "
-                        f"{self.retries + 1} attempts: {type(exc).__name__}") from None
-                log.warning("integrator not answering (%s); retrying in %.1fs",
-                            type(exc).__name__, delay)
-                self._sleep(delay)
-                delay *= 2
-            except zeep.exceptions.Fault as fault:
-                raise IntegratorUnavailable(
-                    f"the integrator refused the request: {fault.message}") from None
-            except zeep.exceptions.TransportError as exc:
-                raise IntegratorUnavailable(
-                    f"the integrator answered HTTP {exc.status_code}") from None
-        raise AssertionError("unreachable")
 
 
 @dataclass

@@ -97,8 +97,8 @@ def _submit_once(db: Database, settings: Settings, caller: Caller, payload: str 
                  encoding: str, now: dt.datetime | None) -> Reply:
     received = now or utcnow()
     body = payload if isinstance(payload, str) else payload.decode("utf-8", "replace")
-    digest = hashlib.sha256(payload if isinstance(payload, bytes) else payload.encode()).hexdigest()
     understood = _understand(payload, encoding, caller, settings)
+    digest = _digest(understood.message, payload)
     key = _key(understood.message, digest)
     alert_line = None
     with db.transaction() as session:
@@ -129,6 +129,16 @@ def _submit_once(db: Database, settings: Settings, caller: Caller, payload: str 
     if alert_line is not None:
         _append_alert(settings.los_alert_file, alert_line)
     return reply
+
+
+def _digest(message: er7.Message | None, payload: str | bytes) -> str:
+    """The body's identity: the message as canonical ER7, whichever encoding carried it
+    (a resend as v2.xml, or with other line ends, is the same message); raw bytes else."""
+    if message is not None:
+        data = message.to_er7().encode("utf-8")
+    else:
+        data = payload if isinstance(payload, bytes) else payload.encode("utf-8", "replace")
+    return hashlib.sha256(data).hexdigest()
 
 
 def _key(message: er7.Message | None, digest: str) -> tuple[str, str, str]:

@@ -7,7 +7,10 @@ SoapError
  │    ├── MalformedXml          not well-formed; carries line and column
  │    ├── SchemaInvalid         not valid against the contract's schema; carries path
  │    └── MustUnderstandFault   a mustUnderstand header carebridge does not process
- └── AuthenticationFailed       missing, malformed or wrong WS-Security credentials
+ ├── AuthenticationFailed       missing, malformed or wrong WS-Security credentials
+ └── ClientError                calling a service (soap.client)
+      ├── ServiceUnreachable    no answer after the retries
+      └── ServiceRefused        a SOAP Fault or an HTTP error status
 """
 
 from __future__ import annotations
@@ -73,3 +76,15 @@ class AuthenticationFailed(SoapError):
 
     def __init__(self, message: str = "the security token could not be authenticated") -> None:
         super().__init__(message)
+
+
+class ClientError(SoapError):
+    """Base of the errors of carebridge's own SOAP clients."""
+
+
+class ServiceUnreachable(ClientError):
+    pass
+
+
+class ServiceRefused(ClientError):
+    pass
