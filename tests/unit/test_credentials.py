@@ -27,3 +27,14 @@ def test_key_file_is_created_once_and_private(tmp_path: Path) -> None:
     sealed = SecretBox.from_settings("", key_file).seal("f", "pw")
     assert key_file.stat().st_mode & 0o777 == 0o600
     assert SecretBox.from_settings("", key_file).open("f", sealed) == "pw"
+
+
+def test_verified_cache_remembers_only_successes_and_no_password() -> None:
+    from carebridge.store.credentials import VerifiedCache
+
+    stored = hash_password("right")
+    cache = VerifiedCache(size=2)
+    assert cache.verify("right", stored) and cache.verify("right", stored)
+    assert not cache.verify("wrong", stored)
+    assert all(b"right" not in key for key in cache._seen)
+    assert not cache.verify("right", hash_password("other"))  # a new hash: a new check

@@ -31,24 +31,34 @@ def _survivor(session: Session, patient: Patient) -> Patient:
     return patient
 
 
-def find_person(session: Session, identifiers: tuple[Identifier, ...]) -> Patient | None:
-    """The (surviving) person holding any of ``identifiers``; the oldest if several do."""
+def _holders(session: Session, identifiers: tuple[Identifier, ...]) -> dict[tuple[str, str], int]:
+    """Which of ``identifiers`` are known, and to which person id."""
     keys = [(i.value, i.authority) for i in identifiers if i.value]
     if not keys:
-        return None
-    rows = session.scalars(
-        select(Patient).join(PatientIdentifier, PatientIdentifier.patient_id == Patient.id)
+        return {}
+    rows = session.execute(
+        select(PatientIdentifier.identifier, PatientIdentifier.assigning_authority,
+               PatientIdentifier.patient_id)
         .where(tuple_(PatientIdentifier.identifier, PatientIdentifier.assigning_authority)
                .in_(keys))
-        .order_by(Patient.id)
     ).all()
-    return _survivor(session, rows[0]) if rows else None
+    return {(r[0], r[1]): r[2] for r in rows}
+
+
+def find_person(session: Session, identifiers: tuple[Identifier, ...]) -> Patient | None:
+    """The (surviving) person holding any of ``identifiers``; the oldest if several do."""
+    holders = _holders(session, identifiers)
+    if not holders:
+        return None
+    return _survivor(session, session.get(Patient, min(holders.values())))
 
 
 def upsert(session: Session, record: PatientRecord, event_time: str) -> Patient:
     """Create or update the person the record identifies; returns the person."""
-    person = find_person(session, record.identifiers)
-    if person is None:
+    holders = _holders(session, record.identifiers)
+    if holders:
+        person = _survivor(session, session.get(Patient, min(holders.values())))
+    else:
         person = Patient(enterprise_id=uuid.uuid4().hex, field_times={})
         session.add(person)
         session.flush()
@@ -62,24 +72,14 @@ def upsert(session: Session, record: PatientRecord, event_time: str) -> Patient:
             times[name] = event_time
     person.field_times = times
     person.updated_at = utcnow()
-    _link(session, person, record.identifiers)
+    for ident in record.identifiers:
+        key = (ident.value, ident.authority)
+        if ident.value and key not in holders:
+            session.add(PatientIdentifier(patient_id=person.id, identifier=ident.value,
+                                          assigning_authority=ident.authority,
+                                          identifier_type=ident.type))
+            holders[key] = person.id
     return person
-
-
-def _link(session: Session, person: Patient, identifiers: tuple[Identifier, ...]) -> None:
-    known = {(i.identifier, i.assigning_authority) for i in session.scalars(
-        select(PatientIdentifier).where(PatientIdentifier.patient_id == person.id))}
-    for ident in identifiers:
-        if ident.value and (ident.value, ident.authority) not in known:
-            taken = session.scalars(select(PatientIdentifier).where(
-                PatientIdentifier.identifier == ident.value,
-                PatientIdentifier.assigning_authority == ident.authority)).first()
-            if taken is None:
-                session.add(PatientIdentifier(patient_id=person.id, identifier=ident.value,
-                                              assigning_authority=ident.authority,
-                                              identifier_type=ident.type))
-            known.add((ident.value, ident.authority))
-    session.flush()
 
 
 def merge(session: Session, survivor: Patient, prior: tuple[Identifier, ...]) -> Patient:

@@ -40,7 +40,13 @@ from carebridge.hl7.exceptions import (
 from carebridge.hl7.validate import schema_for, validate
 from carebridge.patients import los, mpi
 from carebridge.patients.exceptions import MergeError
-from carebridge.patients.records import Identifier, PatientRecord, read_discharge, read_patient
+from carebridge.patients.records import (
+    DischargeRecord,
+    Identifier,
+    PatientRecord,
+    read_discharge,
+    read_patient,
+)
 from carebridge.soap.wsse.authenticate import Caller
 from carebridge.store.database import Database
 from carebridge.store.models import HL7Message, utcnow
@@ -98,10 +104,14 @@ def _submit_once(db: Database, settings: Settings, caller: Caller, payload: str 
     received = now or utcnow()
     body = payload if isinstance(payload, str) else payload.decode("utf-8", "replace")
     understood = _understand(payload, encoding, caller, settings)
+    plan = _plan(understood)  # everything that can fail on content fails before any write
     digest = _digest(understood.message, payload)
     key = _key(understood.message, digest)
     alert_line = None
     with db.transaction() as session:
+        stored = _journal_row(session, key)
+        if stored is not None:
+            return _replay(stored, digest, understood, encoding)
         row = HL7Message(facility_id=caller.facility_id, sending_application=key[0],
                          sending_facility=key[1], control_id=key[2], encoding=encoding,
                          message_type=understood.message.message_type if understood.message
@@ -109,18 +119,14 @@ def _submit_once(db: Database, settings: Settings, caller: Caller, payload: str 
                          event=understood.message.event if understood.message else None,
                          body_sha256=digest, raw=body, ack_code="", reply={},
                          received_at=received)
-        try:
-            with session.begin_nested():
-                session.add(row)
-                session.flush()
-        except IntegrityError:
-            return _duplicate(session, key, digest, understood, encoding)
-        if understood.outcome is Outcome.ACCEPTED:
+        session.add(row)
+        # A concurrent submission of the same key fails here (unique constraint); submit()
+        # retries, and the retry finds the stored row and replays its acknowledgment.
+        session.flush()
+        if understood.outcome is Outcome.ACCEPTED and plan is not None:
             try:
-                with session.begin_nested():
-                    alert_line = _apply(session, settings, caller, understood.message, row,
-                                        received)
-            except (HL7Error, MergeError) as exc:
+                alert_line = _apply(session, settings, caller, plan, row, received)
+            except MergeError as exc:
                 understood.outcome = Outcome.ERROR
                 understood.errors.append(_as_ack_error(exc))
         reply = _reply(understood, encoding, received)
@@ -129,6 +135,46 @@ def _submit_once(db: Database, settings: Settings, caller: Caller, payload: str 
     if alert_line is not None:
         _append_alert(settings.los_alert_file, alert_line)
     return reply
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What an accepted message will do, worked out before the transaction."""
+
+    event_time: str
+    patient: PatientRecord | None = None
+    discharge: DischargeRecord | None = None
+    survivor: tuple[Identifier, ...] = ()
+    prior: tuple[Identifier, ...] = ()
+
+
+def _plan(understood: _Understood) -> _Plan | None:
+    message = understood.message
+    if understood.outcome is not Outcome.ACCEPTED or message is None:
+        return None
+    try:
+        event_time = _event_time(message)
+        if message.event == "A03":
+            return _Plan(event_time, discharge=read_discharge(mapping.to_discharge(message)))
+        if message.event == "A40":
+            return _Plan(event_time, survivor=_cx(message, "PID", 3),
+                         prior=_cx(message, "MRG", 1))
+        structure = structure_for(message.version, message.message_type, message.event,
+                                  message.structure)
+        if structure == "ADT_A01":
+            return _Plan(event_time, patient=read_patient(mapping.to_patient(message)))
+        return _Plan(event_time)
+    except HL7Error as exc:
+        understood.outcome = Outcome.ERROR
+        understood.errors.append(_as_ack_error(exc))
+        understood.text = "message not processed"
+        return None
+
+
+def _journal_row(session: Session, key: tuple[str, str, str]) -> HL7Message | None:
+    return session.scalars(select(HL7Message).where(
+        HL7Message.sending_application == key[0], HL7Message.sending_facility == key[1],
+        HL7Message.control_id == key[2])).first()
 
 
 def _digest(message: er7.Message | None, payload: str | bytes) -> str:
@@ -190,15 +236,12 @@ def _unsupported(message: er7.Message) -> AckError | None:
     return None
 
 
-def _apply(session: Session, settings: Settings, caller: Caller, message: er7.Message,
+def _apply(session: Session, settings: Settings, caller: Caller, plan: _Plan,
            row: HL7Message, received: dt.datetime) -> str | None:
     """The message's effect on the index and the monitor; the LOS alert line, if any."""
-    event_time = _event_time(message)
-    structure = structure_for(message.version, message.message_type, message.event,
-                              message.structure)
-    if message.event == "A03":
-        record = read_discharge(mapping.to_discharge(message))
-        person = mpi.upsert(session, PatientRecord(record.identifiers), event_time)
+    if plan.discharge is not None:
+        record = plan.discharge
+        person = mpi.upsert(session, PatientRecord(record.identifiers), plan.event_time)
         decision = los.discharge(session, facility_id=caller.facility_id, person=person,
                                  record=record, message_id=row.id, received_at=received,
                                  window_seconds=settings.los_window_seconds,
@@ -211,12 +254,14 @@ def _apply(session: Session, settings: Settings, caller: Caller, message: er7.Me
             "patient": alert.patient_enterprise_id, "los_days": alert.los_days,
             "window_average": alert.window_average, "window_size": alert.window_size,
             "time": received.isoformat()})
-    if message.event == "A40":
-        survivor = mpi.upsert(session, PatientRecord(_cx(message, "PID", 3)), event_time)
-        mpi.merge(session, survivor, _cx(message, "MRG", 1))
+    if plan.prior:
+        if mpi.find_person(session, plan.prior) is None:
+            raise MergeError("MRG-1 names no patient in the index")
+        survivor = mpi.upsert(session, PatientRecord(plan.survivor), plan.event_time)
+        mpi.merge(session, survivor, plan.prior)
         return None
-    if structure == "ADT_A01":
-        mpi.upsert(session, read_patient(mapping.to_patient(message)), event_time)
+    if plan.patient is not None:
+        mpi.upsert(session, plan.patient, plan.event_time)
     return None
 
 
@@ -243,13 +288,10 @@ def _event_time(message: er7.Message) -> str:
     return digits[:14].ljust(14, "0")
 
 
-def _duplicate(session: Session, key: tuple[str, str, str], digest: str,
-               understood: _Understood, encoding: str) -> Reply:
-    existing = session.scalars(select(HL7Message).where(
-        HL7Message.sending_application == key[0], HL7Message.sending_facility == key[1],
-        HL7Message.control_id == key[2])).one()
-    if existing.body_sha256 == digest and existing.reply:
-        return Reply.from_json(existing.reply)
+def _replay(stored: HL7Message, digest: str, understood: _Understood, encoding: str) -> Reply:
+    """A resend gets the original acknowledgment; a reused control id gets AR 205."""
+    if stored.body_sha256 == digest and stored.reply:
+        return Reply.from_json(stored.reply)
     error = AckError(DUPLICATE_KEY_IDENTIFIER, Location("MSH", 1, 10),
                      "this control id was already used for a different message")
     return _reply(_Understood(understood.message, Outcome.REJECTED, [error],

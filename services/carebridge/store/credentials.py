@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import os
+import threading
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -40,6 +41,33 @@ def verify_password(password: str, stored: str) -> bool:
     except ValueError:
         return False
     return hmac.compare_digest(actual, _unb64(expected))
+
+
+class VerifiedCache:
+    """Remembers recent successful scrypt checks, so a busy client pays for one, not each call.
+
+    Keys are SHA-256 of (stored hash, password): no password is kept, and a changed
+    password changes the stored hash, so a stale entry can never match. Bounded, and
+    per process (a cache, not state another node needs).
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._seen: dict[bytes, None] = {}
+        self._lock = threading.Lock()
+
+    def verify(self, password: str, stored: str) -> bool:
+        key = hashlib.sha256(stored.encode("utf-8") + b"\0" + password.encode("utf-8")).digest()
+        with self._lock:
+            if key in self._seen:
+                return True
+        if not verify_password(password, stored):
+            return False
+        with self._lock:
+            if len(self._seen) >= self._size:
+                self._seen.pop(next(iter(self._seen)))
+            self._seen[key] = None
+        return True
 
 
 def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:

@@ -18,12 +18,13 @@ from carebridge.soap.wsse.usernametoken import (
     digest_matches,
     find_token,
 )
-from carebridge.store.credentials import SecretBox, verify_password
+from carebridge.store.credentials import SecretBox, VerifiedCache
 from carebridge.store.facilities import find_facility
 
 log = logging.getLogger(__name__)
 
 PURGE_ONE_IN = 200
+_verified = VerifiedCache()
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def authenticate(
         if not digest_matches(token, created_text_of(security), secret):
             log.warning("authentication failed: bad digest for facility %r", facility.name)
             raise AuthenticationFailed()
-    elif not verify_password(token.password, facility.password_hash):
+    elif not _verified.verify(token.password, facility.password_hash):
         log.warning("authentication failed: bad password for facility %r", facility.name)
         raise AuthenticationFailed()
     if token.nonce is not None:
