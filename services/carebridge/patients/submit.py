@@ -93,9 +93,12 @@ def submit(db: Database, settings: Settings, caller: Caller, payload: str | byte
         try:
             return _submit_once(db, settings, caller, payload, encoding, now)
         except IntegrityError:
+            # The same message committed first through another request (the journal key),
+            # or another message created the same patient meanwhile: try again, and the
+            # stored acknowledgment or the new patient will be found.
             if attempt == ATTEMPTS - 1:
                 raise
-            log.info("concurrent update of the patient index; retrying the submission")
+            log.info("concurrent submission of the same key; retrying")
     raise AssertionError("unreachable")
 
 
@@ -112,13 +115,14 @@ def _submit_once(db: Database, settings: Settings, caller: Caller, payload: str 
         stored = _journal_row(session, key)
         if stored is not None:
             return _replay(stored, digest, understood, encoding)
+        reply = _reply(understood, encoding, received)  # final unless a merge fails below
         row = HL7Message(facility_id=caller.facility_id, sending_application=key[0],
                          sending_facility=key[1], control_id=key[2], encoding=encoding,
                          message_type=understood.message.message_type if understood.message
                          else None,
                          event=understood.message.event if understood.message else None,
-                         body_sha256=digest, raw=body, ack_code="", reply={},
-                         received_at=received)
+                         body_sha256=digest, raw=body, ack_code=reply.ack_code,
+                         reply=reply.to_json(), received_at=received)
         session.add(row)
         # A concurrent submission of the same key fails here (unique constraint); submit()
         # retries, and the retry finds the stored row and replays its acknowledgment.
@@ -126,12 +130,12 @@ def _submit_once(db: Database, settings: Settings, caller: Caller, payload: str 
         if understood.outcome is Outcome.ACCEPTED and plan is not None:
             try:
                 alert_line = _apply(session, settings, caller, plan, row, received)
-            except MergeError as exc:
+            except MergeError as exc:  # the prior patient vanished after the check
                 understood.outcome = Outcome.ERROR
                 understood.errors.append(_as_ack_error(exc))
-        reply = _reply(understood, encoding, received)
-        row.ack_code = reply.ack_code
-        row.reply = reply.to_json()
+                reply = _reply(understood, encoding, received)
+                row.ack_code = reply.ack_code
+                row.reply = reply.to_json()
     if alert_line is not None:
         _append_alert(settings.los_alert_file, alert_line)
     return reply
