@@ -166,6 +166,17 @@ class _LogObserver:
         log.info("%s", _outcome_line(outcome))
 
 
+def _outbox_delivery(database: Any, settings: Settings) -> Any:
+    """Leftover LOS e-mails (their first delivery failed) are retried on every scan."""
+    if not settings.smtp_url:
+        return None
+    from carebridge.patients import notify
+
+    target = notify.parse_smtp_url(settings.smtp_url)
+    holder = f"importer:{os.getpid()}"
+    return lambda: notify.deliver_pending(database, target, holder)
+
+
 def _outcome_line(outcome: Any) -> str:
     line = f"{outcome.filename}: {outcome.result}"
     if outcome.counts:
@@ -190,7 +201,7 @@ def import_command(settings: Settings, mode: str) -> None:
         importer = Importer(database, settings, observer=_LogObserver())
         log.info("watching %s every %ss", settings.incoming_dir, settings.scan_interval)
         with contextlib.suppress(KeyboardInterrupt):
-            importer.watch(stop.is_set, stop.wait)
+            importer.watch(stop.is_set, stop.wait, tick=_outbox_delivery(database, settings))
         return
     pending = Importer(database, settings).pending()
     if sys.stderr.isatty():

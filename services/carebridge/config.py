@@ -58,6 +58,9 @@ class Settings:
     los_window_seconds: float = 10.0
     los_factor: float = 1.5
     los_alert_file: Path = Path("var/los-alerts.jsonl")
+    # Optional e-mail for LOS alerts: smtp://[user:password@]host:port?from=A&to=B[,C]
+    # (smtps:// for TLS). Empty: no e-mail.
+    smtp_url: str = ""
     log_level: str = "INFO"
     extra: Mapping[str, Any] = field(default_factory=dict)
 

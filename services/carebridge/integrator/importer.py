@@ -143,10 +143,14 @@ class Importer:
                 log.warning("could not release the importer lease; it will expire")
         return outcomes
 
-    def watch(self, stop: Callable[[], bool], sleep: Callable[[float], object]) -> None:
+    def watch(self, stop: Callable[[], bool], sleep: Callable[[float], object],
+              tick: Callable[[], object] | None = None) -> None:
+        """Scan until ``stop``; ``tick`` runs after each scan (the node's other chores)."""
         while not stop():
             try:
                 self.run_once()
+                if tick is not None:
+                    tick()
             except OperationalError as exc:
                 log.error("import scan failed, database unavailable: %s", _one_line(exc))
             sleep(self.settings.scan_interval)

@@ -15,6 +15,8 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
+import socket
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -38,7 +40,7 @@ from carebridge.hl7.exceptions import (
     Location,
 )
 from carebridge.hl7.validate import schema_for, validate
-from carebridge.patients import los, mpi
+from carebridge.patients import los, mpi, notify
 from carebridge.patients.exceptions import MergeError
 from carebridge.patients.records import (
     DischargeRecord,
@@ -138,6 +140,8 @@ def _submit_once(db: Database, settings: Settings, caller: Caller, payload: str 
                 row.reply = reply.to_json()
     if alert_line is not None:
         _append_alert(settings.los_alert_file, alert_line)
+        if settings.smtp_url:
+            _deliver(db, settings)
     return reply
 
 
@@ -253,11 +257,20 @@ def _apply(session: Session, settings: Settings, caller: Caller, plan: _Plan,
         if decision.alert is None:
             return None
         alert = decision.alert
-        return json.dumps({
+        line = json.dumps({
             "facility": caller.facility_name, "visit": alert.visit_number,
             "patient": alert.patient_enterprise_id, "los_days": alert.los_days,
             "window_average": alert.window_average, "window_size": alert.window_size,
             "time": received.isoformat()})
+        if settings.smtp_url:
+            notify.enqueue(session, "los_alert",
+                           f"Excessive length of stay at {caller.facility_name}: "
+                           f"visit {alert.visit_number or '(none)'}",
+                           f"Length of stay {alert.los_days:.2f} days is more than "
+                           f"{settings.los_factor} x the average {alert.window_average:.2f} "
+                           f"days of the {alert.window_size} discharge(s) in the last "
+                           f"{settings.los_window_seconds:g} s.\n\n{line}\n")
+        return line
     if plan.prior:
         if mpi.find_person(session, plan.prior) is None:
             raise MergeError("MRG-1 names no patient in the index")
@@ -318,6 +331,17 @@ def _as_ack_error(exc: Exception) -> AckError:
     if isinstance(exc, HL7Error):
         return AckError.from_exception(exc)
     return AckError(APPLICATION_INTERNAL_ERROR, Location("MRG", 1, 1), str(exc))
+
+
+def _deliver(db: Database, settings: Settings) -> None:
+    """Best effort right after commit; what fails here waits in the outbox for the next try."""
+    try:
+        notify.deliver_pending(db, notify.parse_smtp_url(settings.smtp_url), _HOLDER)
+    except Exception:
+        log.exception("e-mail delivery of LOS alerts failed; they stay in the outbox")
+
+
+_HOLDER = f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _append_alert(path: Path, line: str) -> None:
