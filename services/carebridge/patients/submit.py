@@ -93,7 +93,8 @@ def submit(db: Database, settings: Settings, caller: Caller, payload: str | byte
     """Process one message; retried when a concurrent submission created the same patient."""
     for attempt in range(ATTEMPTS):
         try:
-            return _submit_once(db, settings, caller, payload, encoding, now)
+            return _submit_once(db, settings, caller, payload, encoding, now,
+                                check_journal=attempt > 0)
         except IntegrityError:
             # The same message committed first through another request (the journal key),
             # or another message created the same patient meanwhile: try again, and the
@@ -105,7 +106,9 @@ def submit(db: Database, settings: Settings, caller: Caller, payload: str | byte
 
 
 def _submit_once(db: Database, settings: Settings, caller: Caller, payload: str | bytes,
-                 encoding: str, now: dt.datetime | None) -> Reply:
+                 encoding: str, now: dt.datetime | None, check_journal: bool) -> Reply:
+    """One attempt. The first optimistically inserts (a resend then fails on the key and
+    the retry, ``check_journal``, finds the stored reply): new messages pay no lookup."""
     received = now or utcnow()
     body = payload if isinstance(payload, str) else payload.decode("utf-8", "replace")
     understood = _understand(payload, encoding, caller, settings)
@@ -114,7 +117,7 @@ def _submit_once(db: Database, settings: Settings, caller: Caller, payload: str 
     key = _key(understood.message, digest)
     alert_line = None
     with db.transaction() as session:
-        stored = _journal_row(session, key)
+        stored = _journal_row(session, key) if check_journal else None
         if stored is not None:
             return _replay(stored, digest, understood, encoding)
         reply = _reply(understood, encoding, received)  # final unless a merge fails below

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 
 from lxml import etree
@@ -25,6 +27,46 @@ log = logging.getLogger(__name__)
 
 PURGE_ONE_IN = 200
 _verified = VerifiedCache()
+
+
+@dataclass(frozen=True)
+class _Account:
+    id: int
+    name: str
+    password_hash: str
+    digest_secret: str | None
+    enabled: bool
+
+
+class _AccountCache:
+    """Facility accounts for a few seconds per process: one query saved per request.
+
+    A disabled facility or a changed password takes effect within ``ttl`` seconds.
+    """
+
+    def __init__(self, ttl: float = 5.0, size: int = 1024) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._entries: dict[str, tuple[float, _Account | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, name: str) -> _Account | None:
+        now = time.monotonic()
+        with self._lock:
+            entry = self._entries.get(name)
+        if entry is not None and entry[0] > now:
+            return entry[1]
+        row = find_facility(session, name)
+        account = None if row is None else _Account(row.id, row.name, row.password_hash,
+                                                     row.digest_secret, row.enabled)
+        with self._lock:
+            if len(self._entries) >= self.size:
+                self._entries.clear()
+            self._entries[name] = (now + self.ttl, account)
+        return account
+
+
+_accounts = _AccountCache()
 
 
 @dataclass(frozen=True)
@@ -52,7 +94,7 @@ def authenticate(
     now = now or dt.datetime.now(dt.UTC)
     token = find_token(security)
     check_fresh(token.created, now, freshness_seconds)
-    facility = find_facility(session, token.username)
+    facility = _accounts.get(session, token.username)
     if facility is None or not facility.enabled:
         log.warning("authentication failed: unknown or disabled facility %r", token.username)
         raise AuthenticationFailed()
