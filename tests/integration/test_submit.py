@@ -135,3 +135,25 @@ def test_xml_submission_gets_an_xml_ack(db: Database, settings: Settings, caller
     reply = submit(db, settings, caller, document, encoding="xml")
     assert reply.ack_code == "AA" and reply.ack.startswith('<?xml version="1.0"')
     assert "<MSA.1>AA</MSA.1>" in reply.ack
+
+
+def test_a40_merges_two_persons_keeping_every_identifier(db: Database, settings: Settings,
+                                                         caller: Caller) -> None:
+    first, second = adt(["A01|900|HOSP|TWIN|ANN|19700101|F|||",
+                         "A01|901|CLINIC|TWIN|ANNE|19700101|F|||"], "M")
+    assert submit(db, settings, caller, first).ack_code == "AA"
+    assert submit(db, settings, caller, second).ack_code == "AA"
+    merge = ("MSH|^~\\&|ADT1|TORONTO GENERAL|||20240320130000||ADT^A40^ADT_A39|MERGE1|P|2.3.1\r"
+             "EVN|A40|20240320130000\rPID|1||901^^^CLINIC^MR||TWIN^ANNE\r"
+             "MRG|900^^^HOSP^MR\r")
+    reply = submit(db, settings, caller, merge)
+    assert reply.ack_code == "AA", reply.errors
+    with db.transaction() as session:
+        one = mpi.lookup(session, "900", "HOSP")
+        other = mpi.lookup(session, "901", "CLINIC")
+    assert one.enterprise_id == other.enterprise_id
+    assert {(i.value, i.authority) for i in one.identifiers} == {("900", "HOSP"),
+                                                                 ("901", "CLINIC")}
+    unknown = merge.replace("MERGE1", "MERGE2").replace("MRG|900^^^HOSP", "MRG|999^^^HOSP")
+    failed = submit(db, settings, caller, unknown)
+    assert failed.ack_code == "AE" and "MRG-1" in failed.errors[0]

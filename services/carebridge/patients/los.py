@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from carebridge.patients.mpi import PersonRef
 from carebridge.patients.records import DischargeRecord
-from carebridge.store.models import Encounter, LosAlert, Patient
+from carebridge.store.models import Encounter, LosAlert
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class LosDecision:
     alert: LosAlert | None
 
 
-def discharge(session: Session, *, facility_id: int, person: Patient, record: DischargeRecord,
+def discharge(session: Session, *, facility_id: int, person: PersonRef, record: DischargeRecord,
               message_id: int, received_at: dt.datetime, window_seconds: float,
               factor: float) -> LosDecision:
     key = record.visit_number or f"{person.enterprise_id}@{record.admit_time}"

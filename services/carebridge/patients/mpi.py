@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from carebridge.patients.exceptions import MergeError
@@ -53,37 +54,62 @@ def find_person(session: Session, identifiers: tuple[Identifier, ...]) -> Patien
     return _survivor(session, session.get(Patient, min(holders.values())))
 
 
-def upsert(session: Session, record: PatientRecord, event_time: str) -> Patient:
-    """Create or update the person the record identifies; returns the person."""
+class PersonRef(NamedTuple):
+    id: int
+    enterprise_id: str
+
+
+def upsert(session: Session, record: PatientRecord, event_time: str) -> PersonRef:
+    """Create or update the person the record identifies.
+
+    A new person and the identifiers are written with plain INSERTs: this runs for
+    every admission, and the ORM's unit of work would triple its cost.
+    """
     holders = _holders(session, record.identifiers)
     if holders:
         person = _survivor(session, session.get(Patient, min(holders.values())))
-    else:
-        person = Patient(enterprise_id=uuid.uuid4().hex, field_times={})
-        session.add(person)
-        session.flush()
-    times = dict(person.field_times or {})
-    for name in FIELDS:
-        value = record.fields.get(name)
-        if value is None:
-            continue
-        if times.get(name, "") <= event_time:
+        times = dict(person.field_times or {})
+        for name, value in _newer(record, times, event_time).items():
             setattr(person, name, value)
-            times[name] = event_time
-    person.field_times = times
-    person.updated_at = utcnow()
+        person.field_times = times
+        person.updated_at = utcnow()
+        ref = PersonRef(person.id, person.enterprise_id)
+    else:
+        times = {}
+        values = _newer(record, times, event_time)
+        enterprise_id = uuid.uuid4().hex
+        now = utcnow()
+        result = session.execute(insert(Patient).values(
+            enterprise_id=enterprise_id, field_times=times, created_at=now, updated_at=now,
+            **values))
+        ref = PersonRef(result.inserted_primary_key[0], enterprise_id)
+    new_identifiers = []
     for ident in record.identifiers:
         key = (ident.value, ident.authority)
         if ident.value and key not in holders:
-            session.add(PatientIdentifier(patient_id=person.id, identifier=ident.value,
-                                          assigning_authority=ident.authority,
-                                          identifier_type=ident.type))
-            holders[key] = person.id
-    return person
+            new_identifiers.append({"patient_id": ref.id, "identifier": ident.value,
+                                    "assigning_authority": ident.authority,
+                                    "identifier_type": ident.type})
+            holders[key] = ref.id
+    if new_identifiers:
+        session.execute(insert(PatientIdentifier), new_identifiers)
+    return ref
 
 
-def merge(session: Session, survivor: Patient, prior: tuple[Identifier, ...]) -> Patient:
-    """A40: the person holding ``prior`` identifiers becomes part of ``survivor``."""
+def _newer(record: PatientRecord, times: dict[str, str], event_time: str) -> dict[str, str]:
+    """The record's values at least as recent as what is held; ``times`` is updated."""
+    values = {}
+    for name in FIELDS:
+        value = record.fields.get(name)
+        if value is not None and times.get(name, "") <= event_time:
+            values[name] = value
+            times[name] = event_time
+    return values
+
+
+def merge(session: Session, survivor_ref: PersonRef, prior: tuple[Identifier, ...]) -> Patient:
+    """A40: the person holding ``prior`` identifiers becomes part of the survivor."""
+    survivor = session.get(Patient, survivor_ref.id)
     old = find_person(session, prior)
     if old is None:
         raise MergeError("MRG-1 names no patient in the index")

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -121,26 +121,25 @@ def _submit_once(db: Database, settings: Settings, caller: Caller, payload: str 
         if stored is not None:
             return _replay(stored, digest, understood, encoding)
         reply = _reply(understood, encoding, received)  # final unless a merge fails below
-        row = HL7Message(facility_id=caller.facility_id, sending_application=key[0],
-                         sending_facility=key[1], control_id=key[2], encoding=encoding,
-                         message_type=understood.message.message_type if understood.message
-                         else None,
-                         event=understood.message.event if understood.message else None,
-                         body_sha256=digest, raw=body, ack_code=reply.ack_code,
-                         reply=reply.to_json(), received_at=received)
-        session.add(row)
+        message = understood.message
         # A concurrent submission of the same key fails here (unique constraint); submit()
         # retries, and the retry finds the stored row and replays its acknowledgment.
-        session.flush()
+        message_id = session.execute(insert(HL7Message).values(
+            facility_id=caller.facility_id, sending_application=key[0],
+            sending_facility=key[1], control_id=key[2], encoding=encoding,
+            message_type=message.message_type if message else None,
+            event=message.event if message else None, body_sha256=digest, raw=body,
+            ack_code=reply.ack_code, reply=reply.to_json(), received_at=received,
+        )).inserted_primary_key[0]
         if understood.outcome is Outcome.ACCEPTED and plan is not None:
             try:
-                alert_line = _apply(session, settings, caller, plan, row, received)
+                alert_line = _apply(session, settings, caller, plan, message_id, received)
             except MergeError as exc:  # the prior patient vanished after the check
                 understood.outcome = Outcome.ERROR
                 understood.errors.append(_as_ack_error(exc))
                 reply = _reply(understood, encoding, received)
-                row.ack_code = reply.ack_code
-                row.reply = reply.to_json()
+                session.execute(update(HL7Message).where(HL7Message.id == message_id)
+                                .values(ack_code=reply.ack_code, reply=reply.to_json()))
     if alert_line is not None:
         _append_alert(settings.los_alert_file, alert_line)
         if settings.smtp_url:
@@ -248,13 +247,13 @@ def _unsupported(message: er7.Message) -> AckError | None:
 
 
 def _apply(session: Session, settings: Settings, caller: Caller, plan: _Plan,
-           row: HL7Message, received: dt.datetime) -> str | None:
+           message_id: int, received: dt.datetime) -> str | None:
     """The message's effect on the index and the monitor; the LOS alert line, if any."""
     if plan.discharge is not None:
         record = plan.discharge
         person = mpi.upsert(session, PatientRecord(record.identifiers), plan.event_time)
         decision = los.discharge(session, facility_id=caller.facility_id, person=person,
-                                 record=record, message_id=row.id, received_at=received,
+                                 record=record, message_id=message_id, received_at=received,
                                  window_seconds=settings.los_window_seconds,
                                  factor=settings.los_factor)
         if decision.alert is None:
