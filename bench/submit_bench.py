@@ -52,9 +52,11 @@ def messages(count: int, run: str) -> list[str]:
     rows = []
     for n in range(count):
         event = "A03" if n % 3 == 2 else "A01"
-        rows.append(f"{event}|{100000 + n}|HOSP|DOE|JANE|Q|19800412|F|123 MAIN ST|TORONTO|ON|"
-                    f"M5V 2T6|416-555-0100|V{n}|I|4W|1234|John Smith|202403150830|"
-                    f"{'202403181200' if event == 'A03' else ''}|J18.9|Pneumonia")
+        rows.append(f"{event}|{100000 + n}|TORONTO GENERAL HOSPITAL|DOE-MACDONALD|JANE ELIZABETH|"
+                    f"QUINN|19800412|F|1234 UNIVERSITY AVENUE WEST APARTMENT 1405|TORONTO|ON|"
+                    f"M5V 2T6|(416)555-0100|V{n:08d}|I|4WEST-401-A|1234567|Jonathan Smith|"
+                    f"202403150830|{'202403181200' if event == 'A03' else ''}|J18.9|"
+                    "Pneumonia, unspecified organism, community acquired")
     result = generate("\n".join([header, *rows]) + "\n", sending_app="ADT1",
                       sending_facility=FACILITY, control_id_prefix=run,
                       now=dt.datetime(2024, 3, 20, 12, 0))

@@ -13,13 +13,19 @@ import uuid
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import bindparam, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from carebridge.patients.exceptions import MergeError
 from carebridge.patients.records import Identifier, PatientRecord
 from carebridge.store.models import Patient, PatientIdentifier, utcnow
 
+_INSERT_PATIENT = insert(Patient.__table__)
+_HOLDERS = select(PatientIdentifier.identifier, PatientIdentifier.assigning_authority,
+                  PatientIdentifier.patient_id).where(
+    tuple_(PatientIdentifier.identifier, PatientIdentifier.assigning_authority)
+    .in_(bindparam("keys", expanding=True)))
+_INSERT_IDENTIFIER = insert(PatientIdentifier.__table__)
 FIELDS = ("family_name", "given_name", "middle_name", "birth_date", "sex", "street", "city",
           "state", "postal_code", "country", "phone")
 
@@ -37,12 +43,7 @@ def _holders(session: Session, identifiers: tuple[Identifier, ...]) -> dict[tupl
     keys = [(i.value, i.authority) for i in identifiers if i.value]
     if not keys:
         return {}
-    rows = session.execute(
-        select(PatientIdentifier.identifier, PatientIdentifier.assigning_authority,
-               PatientIdentifier.patient_id)
-        .where(tuple_(PatientIdentifier.identifier, PatientIdentifier.assigning_authority)
-               .in_(keys))
-    ).all()
+    rows = session.execute(_HOLDERS, {"keys": keys}).all()
     return {(r[0], r[1]): r[2] for r in rows}
 
 
@@ -79,9 +80,10 @@ def upsert(session: Session, record: PatientRecord, event_time: str) -> PersonRe
         values = _newer(record, times, event_time)
         enterprise_id = uuid.uuid4().hex
         now = utcnow()
-        result = session.execute(insert(Patient).values(
-            enterprise_id=enterprise_id, field_times=times, created_at=now, updated_at=now,
-            **values))
+        row = dict.fromkeys(FIELDS)
+        row.update(values, enterprise_id=enterprise_id, field_times=times, created_at=now,
+                   updated_at=now, merged_into_id=None)
+        result = session.execute(_INSERT_PATIENT, row)
         ref = PersonRef(result.inserted_primary_key[0], enterprise_id)
     new_identifiers = []
     for ident in record.identifiers:
@@ -92,7 +94,7 @@ def upsert(session: Session, record: PatientRecord, event_time: str) -> PersonRe
                                     "identifier_type": ident.type})
             holders[key] = ref.id
     if new_identifiers:
-        session.execute(insert(PatientIdentifier), new_identifiers)
+        session.execute(_INSERT_IDENTIFIER, new_identifiers)
     return ref
 
 
