@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from carebridge.patients.mpi import PersonRef
@@ -28,36 +28,41 @@ class LosDecision:
     alert: LosAlert | None
 
 
+_ENCOUNTER = select(Encounter.id).where(Encounter.facility_id == bindparam("facility_id"),
+                                        Encounter.visit_key == bindparam("visit_key"))
+_INSERT_ENCOUNTER = insert(Encounter.__table__)
+_WINDOW = select(func.avg(Encounter.los_days), func.count()).where(
+    Encounter.facility_id == bindparam("facility_id"),
+    Encounter.discharge_received_at >= bindparam("start"),
+    Encounter.discharge_received_at <= bindparam("end"),
+    Encounter.los_days.is_not(None))
+
+
 def discharge(session: Session, *, facility_id: int, person: PersonRef, record: DischargeRecord,
               message_id: int, received_at: dt.datetime, window_seconds: float,
               factor: float) -> LosDecision:
     key = record.visit_number or f"{person.enterprise_id}@{record.admit_time}"
-    encounter = session.scalars(select(Encounter).where(
-        Encounter.facility_id == facility_id, Encounter.visit_key == key)).first()
-    if encounter is None:
-        encounter = Encounter(facility_id=facility_id, visit_key=key, patient_id=person.id)
-        session.add(encounter)
-    encounter.patient_id = person.id
-    encounter.visit_number = record.visit_number
-    encounter.admit_time = record.admit_time
-    encounter.discharge_time = record.discharge_time
-    encounter.los_days = float(record.los_days)
-    encounter.discharge_received_at = received_at
-    encounter.attending = record.attending
-    encounter.diagnosis = record.diagnosis
-    session.flush()
+    values = {
+        "facility_id": facility_id, "visit_key": key, "patient_id": person.id,
+        "visit_number": record.visit_number, "admit_time": record.admit_time,
+        "discharge_time": record.discharge_time, "los_days": float(record.los_days),
+        "discharge_received_at": received_at, "attending": record.attending,
+        "diagnosis": record.diagnosis,
+    }
+    encounter_id = session.execute(_ENCOUNTER, {"facility_id": facility_id,
+                                                "visit_key": key}).scalar()
+    if encounter_id is None:
+        encounter_id = session.execute(_INSERT_ENCOUNTER, values).inserted_primary_key[0]
+    else:
+        session.execute(update(Encounter).where(Encounter.id == encounter_id).values(values))
     start = received_at - dt.timedelta(seconds=window_seconds)
-    average, size = session.execute(
-        select(func.avg(Encounter.los_days), func.count()).where(
-            Encounter.facility_id == facility_id,
-            Encounter.discharge_received_at >= start,
-            Encounter.discharge_received_at <= received_at,
-            Encounter.los_days.is_not(None))).one()
+    average, size = session.execute(_WINDOW, {"facility_id": facility_id, "start": start,
+                                              "end": received_at}).one()
     average = float(average or 0.0)
     stay = float(record.los_days)
     alert = None
     if size and stay > factor * average:
-        alert = LosAlert(facility_id=facility_id, encounter_id=encounter.id,
+        alert = LosAlert(facility_id=facility_id, encounter_id=encounter_id,
                          message_id=message_id, patient_enterprise_id=person.enterprise_id,
                          visit_number=record.visit_number, los_days=stay,
                          window_average=round(average, 4), window_size=size,
