@@ -1,6 +1,7 @@
 """submitMessage against a bare Spyne echo of the same payload, on SQLite and PostgreSQL.
 
-Both run under gunicorn with the same settings (2 sync workers) on 127.0.0.1 and
+Both run under gunicorn with the same settings (cores + 1 sync workers, or
+BENCH_WORKERS) on 127.0.0.1 and
 get the same load: 8 concurrent clients posting ~470-character ADT messages
 (A01/A03 mix, every message distinct). Prints requests/s and p50/p99 latency for
 each and the ratio submit/echo. Not part of the test suite.
@@ -38,6 +39,8 @@ from carebridge.store.facilities import add_facility  # noqa: E402
 from carebridge.store.migrate import upgrade  # noqa: E402
 
 FACILITY, PASSWORD = "TORONTO GENERAL", "bench-secret"
+# The same for both services: gunicorn's usual cores + 1 sync workers.
+WORKERS = int(os.environ.get("BENCH_WORKERS", str((os.cpu_count() or 1) + 1)))
 WSSE = ('<wsse:Security xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-'
         'wssecurity-secext-1.0.xsd" S:mustUnderstand="1"><wsse:UsernameToken><wsse:Username>'
         f'{FACILITY}</wsse:Username><wsse:Password>{PASSWORD}</wsse:Password>'
@@ -102,7 +105,7 @@ def load(url: str, payloads: list[bytes], clients: int) -> tuple[float, list[flo
 def start_echo(log: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "sync", "--bind",
+        [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-k", "sync", "--bind",
          f"127.0.0.1:{port}", "--access-logfile", "-", "--no-control-socket",
          "bench.echo_app:application"],
         cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT,
@@ -143,7 +146,7 @@ def main() -> None:
                 with db.transaction() as session:
                     add_facility(session, FACILITY, PASSWORD)
                 db.dispose()
-                node = Node(settings).start()
+                node = Node(settings, workers=WORKERS).start()
                 wait_http_ok(node.url + "/health")
                 try:
                     batch = messages(args.requests, f"B{backend[:2].upper()}")

@@ -259,7 +259,8 @@ def _iso(value: Any) -> str | None:
 
 @main.command()
 @click.option("--bind", default="127.0.0.1:8080", show_default=True, help="HOST:PORT")
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--workers", default=lambda: (os.cpu_count() or 1) + 1, show_default="cores + 1",
+              type=click.IntRange(1, 64))
 @click.option("--importer/--no-importer", default=True, show_default=True,
               help="Also run the push-file importer loop.")
 @click.pass_obj
