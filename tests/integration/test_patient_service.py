@@ -140,3 +140,17 @@ def test_hl7_send_submits_a_file_and_reports_each_ack(hospital: Hospital, tmp_pa
     failed = subprocess.run([*args[:5], str(bad), *args[6:]], capture_output=True, text=True,
                             timeout=120)
     assert failed.returncode == 1 and " AE " in failed.stdout + " "
+
+
+def test_the_imported_schemas_are_served(hospital: Hospital) -> None:
+    import urllib.error
+    import urllib.request
+
+    base = hospital.node.url
+    with urllib.request.urlopen(base + "/xsd/hl7v2-any.xsd", timeout=10) as response:
+        schema = etree.fromstring(response.read())
+    assert schema.get("targetNamespace") == "urn:hl7-org:v2xml"
+    for bad in ("/xsd/../wsdl/FacilityService.wsdl", "/xsd/nope.xsd", "/xsd/%2e%2e%2fx.xsd"):
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(base + bad, timeout=10)
+        assert info.value.code == 404

@@ -57,6 +57,8 @@ def canonical(document: bytes) -> dict[str, Any]:
         tns = schema.get("targetNamespace")
         schemas[tns] = {
             "elementFormDefault": schema.get("elementFormDefault", "unqualified"),
+            "imports": sorted((i.get("namespace"), i.get("schemaLocation"))
+                              for i in schema.findall(f"{{{XSD}}}import")),
             "types": {t.get("name"): _particles(t)
                       for t in schema.findall(f"{{{XSD}}}complexType")},
             "elements": {e.get("name"): (_qname(e, e.get("type")), _particles(e))

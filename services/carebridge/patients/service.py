@@ -154,18 +154,28 @@ class PatientSubmission(ServiceBase):
 _XS = "http://www.w3.org/2001/XMLSchema"
 
 
-def _type_hl7_payload(doc) -> None:  # type: ignore[no-untyped-def]
-    """``message`` holds one element of the HL7 v2.xml namespace (Spyne says xs:anyType).
+V2XML = "urn:hl7-org:v2xml"
+# Relative to the WSDL: ../xsd/ next to wsdl/ in the package, /xsd/ on the server.
+V2XML_SCHEMA = "../xsd/hl7v2-any.xsd"
 
-    The content is not validated at the SOAP layer: carebridge checks it against its
-    ADT schemas and answers with an HL7 acknowledgment, not a SOAP Fault.
+
+def _type_hl7_payload(doc) -> None:  # type: ignore[no-untyped-def]
+    """``message`` holds one HL7 v2.xml document, whose types the WSDL imports.
+
+    Spyne would say xs:anyType. The content is not validated at the SOAP layer
+    (processContents="skip"): carebridge checks it against its ADT schemas itself and
+    answers with an HL7 acknowledgment (AE/AR, located), never a SOAP Fault.
     """
+    for schema in doc.root_elt.iter(f"{{{_XS}}}schema"):
+        if schema.get("targetNamespace") == TNS:
+            schema.insert(0, etree.Element(f"{{{_XS}}}import", namespace=V2XML,
+                                           schemaLocation=V2XML_SCHEMA))
     for element in doc.root_elt.iter(f"{{{_XS}}}element"):
         if element.get("name") == "message" and element.get("type") == "xs:anyType":
             del element.attrib["type"]
             complex_type = etree.SubElement(element, f"{{{_XS}}}complexType")
             sequence = etree.SubElement(complex_type, f"{{{_XS}}}sequence")
-            etree.SubElement(sequence, f"{{{_XS}}}any", namespace="urn:hl7-org:v2xml",
+            etree.SubElement(sequence, f"{{{_XS}}}any", namespace=V2XML,
                              processContents="skip")
 
 

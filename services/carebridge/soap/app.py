@@ -59,7 +59,10 @@ def contract_schema(wsdl_path: Path) -> etree.XMLSchema:
     standalone = etree.Element(schema.tag, attrib=dict(schema.attrib),
                                nsmap={**tree.getroot().nsmap, **schema.nsmap})
     standalone.extend(copy.deepcopy(child) for child in schema)
-    return etree.XMLSchema(standalone)
+    # Re-read with the WSDL's own location as base, so relative xs:imports resolve.
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    return etree.XMLSchema(etree.fromstring(etree.tostring(standalone), parser,
+                                            base_url=str(wsdl_path)))
 
 
 def soap_application(

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from carebridge.config import Settings
+from carebridge.contracts import contract_path
 from carebridge.integrator import facility_service
 from carebridge.patients import service as patient_service
 from carebridge.soap.app import ServiceEnv
@@ -32,6 +33,7 @@ _FAULT = (
     "<soap:Fault><faultcode>soap:{code}</faultcode><faultstring>{text}</faultstring>"
     "</soap:Fault></soap:Body></soap:Envelope>"
 )
+_XSD_NAME = re.compile(r"^[A-Za-z0-9_-]+\.xsd$")
 _LOCATION = re.compile(rb'(<(?:\w+:)?address location=")[^"]*(")')
 
 
@@ -56,6 +58,8 @@ class CarebridgeApp:
             return self._health(start_response)
         if path == "/metrics":
             return self._metrics(start_response)
+        if path.startswith("/xsd/"):
+            return _schema_file(path[len("/xsd/"):], start_response)
         if path in status.PATHS:
             return status.serve(self.db, environ, start_response)
         for mount, service in self.mounts.items():
@@ -116,6 +120,19 @@ class CarebridgeApp:
             lines.append("carebridge_database_up 0")
         return _plain(start_response, "200 OK", "\n".join(lines) + "\n",
                       "text/plain; version=0.0.4")
+
+
+def _schema_file(name: str, start_response: StartResponse) -> Iterable[bytes]:
+    """The XSDs the WSDLs import (``../xsd/NAME`` relative to a service URL)."""
+    if not _XSD_NAME.match(name):
+        return _plain(start_response, "404 Not Found", "not found\n")
+    try:
+        body = contract_path("xsd", name).read_bytes()
+    except FileNotFoundError:
+        return _plain(start_response, "404 Not Found", "not found\n")
+    start_response("200 OK", [("Content-Type", "application/xml"),
+                              ("Content-Length", str(len(body)))])
+    return [body]
 
 
 def _address_rewriter(mount: str) -> Callable[[Any], None]:
