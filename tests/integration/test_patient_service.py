@@ -112,11 +112,23 @@ def test_bad_credentials_are_a_fault(hospital: Hospital) -> None:
         service.submitMessage(corpus("adt_a01_basic.hl7", "F"))
 
 
-def test_length_of_stay_alerts_are_listed(hospital: Hospital) -> None:
+def test_length_of_stay_alerts_are_listed_and_payloads_stay_out_of_logs(hospital: Hospital
+                                                                        ) -> None:
+    from carebridge.hl7.make_adt import generate
+
     service = hospital.zeep()
     since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    header = "event|mrn|assigning_authority|last_name|first_name|visit_number|admit_time|" \
+             "discharge_time"
+    rows = [f"A03|{600 + n}|HOSP|ZZMARKERNAME|ONE|LOS{n}|202403010800|"
+            f"{'202403030800' if n < 3 else '202403110800'}" for n in range(4)]
+    stays = generate("\n".join([header, *rows]) + "\n", sending_facility=FACILITY,
+                     control_id_prefix=f"LOS{os.getpid()}").messages
+    assert [service.submitMessage(m).ackCode for m in stays] == ["AA"] * 4
     alerts = service.listLengthOfStayAlerts(since)
-    assert isinstance(alerts, list)
+    assert [(a.visitNumber, a.lengthOfStayDays, a.windowAverageDays) for a in alerts] == [
+        ("LOS3", 10.0, 4.0)]
+    assert "ZZMARKERNAME" not in hospital.node.log_text()
 
 
 def test_hl7_send_submits_a_file_and_reports_each_ack(hospital: Hospital, tmp_path: Path
