@@ -60,6 +60,16 @@ def parse_timestamp(text: str) -> tuple[datetime, int]:
 
 def to_patient(message: Message) -> bytes:
     """The Patient.xsd record of an A01/A04/A08 (any event of structure ADT_A01)."""
+    return _serialize(patient_element(message))
+
+
+def to_discharge(message: Message) -> bytes:
+    """The Discharge.xsd record of an A03: stay times, length of stay, attending, diagnoses."""
+    return _serialize(discharge_element(message))
+
+
+def patient_element(message: Message) -> etree._Element:
+    """``to_patient`` as an element (for callers that read it back at once)."""
     _require_event(message, PATIENT_EVENTS)
     _require_segment(message, "PID")
     root = etree.Element(f"{{{PATIENT_NAMESPACE}}}patient", nsmap={None: PATIENT_NAMESPACE})
@@ -73,11 +83,11 @@ def to_patient(message: Message) -> bytes:
     _address(root, message)
     for number in _phones(message):
         _add(root, "phone", number, _at("PID", 13))
-    return _serialize(root)
+    return root
 
 
-def to_discharge(message: Message) -> bytes:
-    """The Discharge.xsd record of an A03: stay times, length of stay, attending, diagnoses."""
+def discharge_element(message: Message) -> etree._Element:
+    """``to_discharge`` as an element."""
     _require_event(message, frozenset({"A03"}))
     _require_segment(message, "PID")
     _require_segment(message, "PV1")
@@ -94,7 +104,7 @@ def to_discharge(message: Message) -> bytes:
     _attending(root, message)
     for occurrence in range(1, len(message.occurrences("DG1")) + 1):
         _diagnosis(root, message, occurrence)
-    return _serialize(root)
+    return root
 
 
 def length_of_stay(admit: datetime, discharge: datetime) -> Decimal:

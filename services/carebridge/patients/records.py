@@ -49,8 +49,8 @@ _PATIENT_FIELDS = {
 }
 
 
-def read_patient(document: bytes) -> PatientRecord:
-    root = etree.fromstring(document)
+def read_patient(document: bytes | etree._Element) -> PatientRecord:
+    root = document if isinstance(document, etree._Element) else etree.fromstring(document)
     ns = {"p": PATIENT_NS}
     values: dict[str, str] = {}
     for path, name in _PATIENT_FIELDS.items():
@@ -60,8 +60,8 @@ def read_patient(document: bytes) -> PatientRecord:
     return PatientRecord(_identifiers(root, PATIENT_NS), values)
 
 
-def read_discharge(document: bytes) -> DischargeRecord:
-    root = etree.fromstring(document)
+def read_discharge(document: bytes | etree._Element) -> DischargeRecord:
+    root = document if isinstance(document, etree._Element) else etree.fromstring(document)
     ns = {"d": DISCHARGE_NS}
     attending = root.find("d:attending", ns)
     diagnosis = root.find("d:diagnosis", ns)

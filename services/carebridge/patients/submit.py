@@ -168,14 +168,14 @@ def _plan(understood: _Understood) -> _Plan | None:
     try:
         event_time = _event_time(message)
         if message.event == "A03":
-            return _Plan(event_time, discharge=read_discharge(mapping.to_discharge(message)))
+            return _Plan(event_time, discharge=read_discharge(mapping.discharge_element(message)))
         if message.event == "A40":
             return _Plan(event_time, survivor=_cx(message, "PID", 3),
                          prior=_cx(message, "MRG", 1))
         structure = structure_for(message.version, message.message_type, message.event,
                                   message.structure)
         if structure == "ADT_A01":
-            return _Plan(event_time, patient=read_patient(mapping.to_patient(message)))
+            return _Plan(event_time, patient=read_patient(mapping.patient_element(message)))
         return _Plan(event_time)
     except HL7Error as exc:
         understood.outcome = Outcome.ERROR
