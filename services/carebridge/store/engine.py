@@ -27,7 +27,9 @@ def make_engine(url: str) -> Engine:
         # a transaction starts where SQLAlchemy says it does.
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # No pre-ping (a round trip per transaction): a connection that died with its server
+    # fails one request, which the client retries, and the pool replaces it.
+    return create_engine(url, pool_recycle=3600)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
