@@ -30,9 +30,10 @@ class Hospital:
         self.node = node
         self.endpoint = node.url + "/services/PatientSubmission"
 
-    def zeep(self, password: str = PASSWORD, digest: bool = False):  # type: ignore[no-untyped-def]
+    def zeep(self, password: str = PASSWORD, digest: bool = False,  # type: ignore[no-untyped-def]
+             facility: str = FACILITY):
         client = zeep.Client(str(contract_path("wsdl", "PatientSubmission.wsdl")),
-                             wsse=UsernameToken(FACILITY, password, use_digest=digest),
+                             wsse=UsernameToken(facility, password, use_digest=digest),
                              transport=zeep.Transport(timeout=10, operation_timeout=10))
         return client.create_service(f"{{{TNS}}}PatientSubmissionService", self.endpoint)
 
@@ -116,13 +117,14 @@ def test_length_of_stay_alerts_are_listed_and_payloads_stay_out_of_logs(hospital
                                                                         ) -> None:
     from carebridge.hl7.make_adt import generate
 
-    service = hospital.zeep()
+    # Its own facility: the LOS window is per facility, untouched by the other tests.
+    service = hospital.zeep(password="other", facility="OTHER HOSPITAL")
     since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
     header = "event|mrn|assigning_authority|last_name|first_name|visit_number|admit_time|" \
              "discharge_time"
     rows = [f"A03|{600 + n}|HOSP|ZZMARKERNAME|ONE|LOS{n}|202403010800|"
             f"{'202403030800' if n < 3 else '202403110800'}" for n in range(4)]
-    stays = generate("\n".join([header, *rows]) + "\n", sending_facility=FACILITY,
+    stays = generate("\n".join([header, *rows]) + "\n", sending_facility="OTHER HOSPITAL",
                      control_id_prefix=f"LOS{os.getpid()}").messages
     assert [service.submitMessage(m).ackCode for m in stays] == ["AA"] * 4
     alerts = service.listLengthOfStayAlerts(since)
