@@ -44,6 +44,7 @@ def make_settings(root: Path, database_url: str, **overrides: object) -> Setting
         "settle_seconds": 0,
         "lease_seconds": 30,
         "scan_interval": 0.5,
+        "drain_seconds": 0,  # nodes stop at once in tests; the drain itself is tested
     }
     values.update(overrides)
     settings = Settings.build(values)

@@ -274,7 +274,7 @@ def serve(settings: Settings, bind: str, workers: int, importer: bool) -> None:
         child = subprocess.Popen([sys.executable, "-m", "carebridge", "import", "--watch"],
                                  env=os.environ.copy())
     try:
-        run_gunicorn(bind=bind, workers=workers)
+        run_gunicorn(bind=bind, workers=workers, drain_seconds=settings.drain_seconds)
     finally:
         if child is not None:
             child.terminate()

@@ -61,6 +61,8 @@ class Settings:
     # Optional e-mail for LOS alerts: smtp://[user:password@]host:port?from=A&to=B[,C]
     # (smtps:// for TLS). Empty: no e-mail.
     smtp_url: str = ""
+    # SIGTERM: seconds /health answers 503 (while still serving) before the graceful stop.
+    drain_seconds: float = 5.0
     log_level: str = "INFO"
     extra: Mapping[str, Any] = field(default_factory=dict)
 

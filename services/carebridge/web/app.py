@@ -21,6 +21,7 @@ from carebridge.soap.exceptions import RequestTooLarge
 from carebridge.store.database import Database
 from carebridge.store.models import ImportLog
 from carebridge.web import status
+from carebridge.web.drain import is_draining
 from carebridge.web.limits import read_capped_body
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ class CarebridgeApp:
             self._requests[(mount, status)] += 1
 
     def _health(self, start_response: StartResponse) -> Iterable[bytes]:
-        if self.draining.is_set():
+        if self.draining.is_set() or is_draining():
             return _json(start_response, "503 Service Unavailable", {"status": "draining"})
         if not self.db.ping():
             return _json(start_response, "503 Service Unavailable", {"status": "database down"})

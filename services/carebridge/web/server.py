@@ -6,11 +6,19 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from carebridge.web.drain import DrainingArbiter
+
 
 class _Gunicorn(BaseApplication):
-    def __init__(self, options: dict[str, Any]) -> None:
+    def __init__(self, options: dict[str, Any], drain_seconds: float) -> None:
         self.options = options
+        self.drain_seconds = drain_seconds
         super().__init__()
+
+    def run(self) -> None:
+        arbiter = DrainingArbiter(self)
+        arbiter.drain_seconds = self.drain_seconds
+        arbiter.run()
 
     def load_config(self) -> None:
         for key, value in self.options.items():
@@ -41,7 +49,7 @@ def gunicorn_options(bind: str, workers: int) -> dict[str, Any]:
     }
 
 
-def run_gunicorn(bind: str, workers: int) -> None:
-    _Gunicorn(gunicorn_options(bind, workers)).run()
+def run_gunicorn(bind: str, workers: int, drain_seconds: float = 5.0) -> None:
+    _Gunicorn(gunicorn_options(bind, workers), drain_seconds).run()
 
 
