@@ -29,10 +29,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import make_settings  # noqa: E402
-from tests.support.net import free_port, wait_http_ok  # noqa: E402
-from tests.support.pgserver import PostgresServer  # noqa: E402
 from tests.support.server import Node  # noqa: E402
 
+from carebridge.cluster.net import free_port, wait_http_ok  # noqa: E402
+from carebridge.cluster.postgres import PostgresServer  # noqa: E402
 from carebridge.hl7.make_adt import generate  # noqa: E402
 from carebridge.store.database import Database  # noqa: E402
 from carebridge.store.facilities import add_facility  # noqa: E402

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from carebridge.cluster.postgres import PostgresServer
 from carebridge.config import Settings
 from carebridge.store.database import Database
 from carebridge.store.facilities import add_facility
 from carebridge.store.migrate import upgrade
-from tests.support.pgserver import PostgresServer
 
 _database_numbers = itertools.count()
 SECRET_KEY = "test-secret-key-shared-by-all-nodes"

@@ -12,6 +12,7 @@ import zeep
 from sqlalchemy import func, select
 from zeep.wsse.username import UsernameToken
 
+from carebridge.cluster.postgres import PostgresServer
 from carebridge.contracts import contract_path
 from carebridge.hl7.make_adt import generate
 from carebridge.store.database import Database
@@ -19,7 +20,6 @@ from carebridge.store.facilities import add_facility
 from carebridge.store.migrate import upgrade
 from carebridge.store.models import Encounter, HL7Message, Patient, PatientIdentifier
 from tests.conftest import make_settings
-from tests.support.pgserver import PostgresServer
 from tests.support.server import Node
 
 FACILITY, PASSWORD = "TORONTO GENERAL", "tg-secret"

@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL cluster for the test suite: Debian's binaries, a temp dir, a free port."""
+"""A throwaway PostgreSQL: Debian's binaries, a temporary directory, a free local port."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from tests.support.net import free_port
+from carebridge.cluster.net import free_port
 
 
 def _bindir() -> Path:
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not candidates:
-        raise RuntimeError("PostgreSQL is not installed (run tests/system-deps.sh)")
+        raise RuntimeError("PostgreSQL is not installed (apt-get install postgresql)")
     return Path(candidates[-1]).parent
 
 

@@ -1,4 +1,4 @@
-"""Loopback-only networking helpers for the tests."""
+"""Loopback-only networking helpers: free ports, waiting for a node to answer."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ def free_port() -> int:
 
 
 def wait_http_ok(url: str, timeout: float = 30.0) -> None:
-    assert url.startswith("http://127.0.0.1"), "tests only talk to loopback"
+    if not url.startswith("http://127.0.0.1"):
+        raise ValueError("only loopback addresses are waited on")
     deadline = time.monotonic() + timeout
     last: Exception | None = None
     while time.monotonic() < deadline:

@@ -1,0 +1,65 @@
+"""A carebridge node (``carebridge serve``, gunicorn sync workers) as a child process."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from carebridge.cluster.net import free_port, wait_http_ok
+from carebridge.config import Settings
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The CAREBRIDGE_* variables that reproduce ``settings`` in a child process."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAREBRIDGE_")}
+    for field in dataclasses.fields(settings):
+        if field.name != "extra":
+            env["CAREBRIDGE_" + field.name.upper()] = str(getattr(settings, field.name))
+    return env
+
+
+class Node:
+    def __init__(self, settings: Settings, workers: int = 2, log_dir: Path | None = None,
+                 importer: bool = False) -> None:
+        self.settings = settings
+        self.importer = importer
+        self.port = free_port()
+        self.workers = workers
+        self.log_path = (log_dir or Path(str(settings.work_dir))) / f"node-{self.port}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Node:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "carebridge", "serve", "--bind", f"127.0.0.1:{self.port}",
+             "--workers", str(self.workers),
+             "--importer" if self.importer else "--no-importer"],
+            env=settings_env(self.settings), stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_http_ok(self.url + "/health", timeout=60)
+        except TimeoutError as exc:
+            self.stop()
+            raise RuntimeError("node did not start:\n" + self.log_text()[-4000:]) from exc
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
