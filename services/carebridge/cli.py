@@ -282,3 +282,31 @@ def serve(settings: Settings, bind: str, workers: int, importer: bool) -> None:
                 child.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 child.kill()
+
+
+@main.command()
+@click.option("--nodes", default=3, show_default=True, type=click.IntRange(1, 16))
+@click.option("--port", default=None, type=int, help="HAProxy's port (default: a free one).")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 16))
+def cluster(nodes: int, port: int | None, workers: int) -> None:
+    """A real cluster on this machine: PostgreSQL, NODES nodes and HAProxy, on 127.0.0.1."""
+    from carebridge.cluster.local import LocalCluster
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    local = LocalCluster(nodes, port=port, workers=workers)
+    try:
+        local.start()
+        click.echo(f"HAProxy:     {local.url}  (FacilityService: {local.url}"
+                   "/caisi_integrator/ws/FacilityService, PatientSubmission: "
+                   f"{local.url}/services/PatientSubmission)")
+        for number, node in enumerate(local.nodes, 1):
+            click.echo(f"node{number}:       {node.url}")
+        click.echo(f"PostgreSQL:  {local.settings.database_url}")
+        click.echo(f"work files:  {local.root}  (register facilities with CAREBRIDGE_DATABASE_URL"
+                   " set to the PostgreSQL URL)")
+        click.echo("Ctrl-C stops everything.")
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+    finally:
+        local.stop()

@@ -44,6 +44,7 @@ class Node:
              "--workers", str(self.workers),
              "--importer" if self.importer else "--no-importer"],
             env=settings_env(self.settings), stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: kill() takes the workers too
         )
         try:
             wait_http_ok(self.url + "/health", timeout=60)
@@ -60,6 +61,12 @@ class Node:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def kill(self) -> None:
+        """A crash: SIGKILL to the master and its workers, no drain, no goodbye."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")

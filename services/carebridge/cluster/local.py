@@ -1,0 +1,62 @@
+"""A whole cluster on 127.0.0.1: throwaway PostgreSQL, N nodes, HAProxy in front."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from carebridge.cluster.haproxy import HAProxy, render_config
+from carebridge.cluster.net import free_port, wait_http_ok
+from carebridge.cluster.node import Node
+from carebridge.cluster.postgres import PostgresServer
+from carebridge.config import Settings
+from carebridge.store.migrate import upgrade
+
+
+class LocalCluster:
+    def __init__(self, nodes: int = 3, *, port: int | None = None, workers: int = 2,
+                 root: Path | None = None, settings: dict | None = None) -> None:
+        self.size = nodes
+        self.port = port or free_port()
+        self.workers = workers
+        self.root = root or Path(tempfile.mkdtemp(prefix="carebridge-cluster-"))
+        self.overrides = dict(settings or {})
+        self.postgres: PostgresServer | None = None
+        self.nodes: list[Node] = []
+        self.haproxy: HAProxy | None = None
+        self.settings: Settings | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> LocalCluster:
+        self.postgres = PostgresServer().start()
+        url = self.postgres.create_database("carebridge")
+        values = {"database_url": url, "incoming_dir": self.root / "incoming",
+                  "archive_dir": self.root / "archive", "work_dir": self.root / "work",
+                  "secret_key": "cluster-shared-secret", "drain_seconds": 2}
+        values.update(self.overrides)
+        self.settings = Settings.build(values)
+        for folder in ("incoming", "archive", "work"):
+            (self.root / folder).mkdir(parents=True, exist_ok=True)
+        upgrade(url)
+        for number in range(self.size):
+            node = Node(self.settings, workers=self.workers,
+                        log_dir=self.root / f"node{number + 1}").start()
+            self.nodes.append(node)
+        config = render_config(f"127.0.0.1:{self.port}",
+                               [(f"node{i + 1}", f"127.0.0.1:{n.port}")
+                                for i, n in enumerate(self.nodes)],
+                               max_body_bytes=self.settings.max_request_bytes)
+        self.haproxy = HAProxy(config, self.root / "haproxy").start()
+        wait_http_ok(self.url + "/health", timeout=30)
+        return self
+
+    def stop(self) -> None:
+        if self.haproxy:
+            self.haproxy.stop()
+        for node in self.nodes:
+            node.stop()
+        if self.postgres:
+            self.postgres.stop()
