@@ -53,6 +53,15 @@ def make_settings(root: Path, database_url: str, **overrides: object) -> Setting
     return settings
 
 
+def module_database_url(request: pytest.FixtureRequest, root: Path, prefix: str) -> str:
+    """For module-scoped service fixtures parametrized over ``sqlite``/``postgresql``."""
+    if request.param == "sqlite":
+        return f"sqlite:///{root}/carebridge.sqlite"
+    module = request.module.__name__.rsplit(".", 1)[-1]
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.create_database(f"{prefix}_{os.getpid()}_{module}")
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Storage and service tests run once on SQLite and once on PostgreSQL."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import urllib.error
 import urllib.request
@@ -20,7 +19,7 @@ from carebridge.store.database import Database
 from carebridge.store.migrate import upgrade
 from carebridge.store.models import ImportLog
 from tests import jvm
-from tests.conftest import FACILITIES, add_facilities, make_settings
+from tests.conftest import FACILITIES, add_facilities, make_settings, module_database_url
 from tests.support.server import Node
 
 T0 = dt.datetime(2024, 3, 1, 9, 0, 0, tzinfo=dt.UTC)
@@ -113,11 +112,7 @@ class Stack:
 def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
           ) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("service")
-    if request.param == "sqlite":
-        url = f"sqlite:///{root}/carebridge.sqlite"
-    else:
-        module = request.module.__name__.rsplit(".", 1)[-1]
-        url = request.getfixturevalue("postgres").create_database(f"svc_{os.getpid()}_{module}")
+    url = module_database_url(request, root, "svc")
     settings = make_settings(root, url, max_request_bytes=200_000)
     upgrade(url)
     db = Database(settings)

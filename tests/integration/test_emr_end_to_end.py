@@ -117,19 +117,11 @@ def test_full_then_delta_then_missing_prerequisite(tmp_path: Path) -> None:
         assert payload["lastName"] == "Renamed"
 
         # 3. A push whose prerequisite never reaches the integrator ends ERROR on both sides.
-        time.sleep(1.1)
-        with emr.transaction() as session:
-            session.execute(update(Demographic).where(Demographic.demographic_no == 1005)
-                            .values(lastUpdateDate=dt.datetime.now() + dt.timedelta(seconds=1)))
-        time.sleep(1.1)
+        touch_patient(emr, 1005)
         assert carebridge(settings, "emr", "export").returncode == 0
         lost = _newest(settings.emr_export_dir)
         lost.rename(tmp_path / lost.name)  # never shipped
-        time.sleep(1.1)
-        with emr.transaction() as session:
-            session.execute(update(Demographic).where(Demographic.demographic_no == 1006)
-                            .values(lastUpdateDate=dt.datetime.now() + dt.timedelta(seconds=1)))
-        time.sleep(1.1)
+        touch_patient(emr, 1006)
         assert carebridge(settings, "emr", "export").returncode == 0
         orphan = _newest(settings.emr_export_dir)
         assert carebridge(settings, "emr", "ship", "--to",
@@ -139,6 +131,15 @@ def test_full_then_delta_then_missing_prerequisite(tmp_path: Path) -> None:
         node.stop()
         emr.dispose()
         integrator.dispose()
+
+
+def touch_patient(emr: EmrDatabase, number: int) -> None:
+    """A change to one patient, dated after the last push and before the next one."""
+    time.sleep(1.1)
+    with emr.transaction() as session:
+        session.execute(update(Demographic).where(Demographic.demographic_no == number)
+                        .values(lastUpdateDate=dt.datetime.now() + dt.timedelta(seconds=1)))
+    time.sleep(1.1)
 
 
 def _checksum(emr: EmrDatabase, filename: str) -> str:

@@ -17,7 +17,7 @@ from carebridge.hl7 import er7, v2xml
 from carebridge.store.database import Database
 from carebridge.store.facilities import add_facility
 from carebridge.store.migrate import upgrade
-from tests.conftest import make_settings
+from tests.conftest import make_settings, module_database_url
 from tests.support.server import Node
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "hl7"
@@ -42,10 +42,7 @@ class Hospital:
 def hospital(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
              ) -> Iterator[Hospital]:
     root = tmp_path_factory.mktemp("hospital")
-    if request.param == "sqlite":
-        url = f"sqlite:///{root}/carebridge.sqlite"
-    else:
-        url = request.getfixturevalue("postgres").create_database(f"hosp_{os.getpid()}")
+    url = module_database_url(request, root, "hosp")
     settings = make_settings(root, url)
     upgrade(url)
     db = Database(settings)

@@ -49,7 +49,6 @@ class CarebridgeApp:
         }
         for mount, service in self.mounts.items():
             service.event_manager.add_listener("wsdl", _address_rewriter(mount))
-        self.draining = threading.Event()
         self._lock = threading.Lock()
         self._requests: Counter[tuple[str, str]] = Counter()
 
@@ -96,7 +95,7 @@ class CarebridgeApp:
             self._requests[(mount, status)] += 1
 
     def _health(self, start_response: StartResponse) -> Iterable[bytes]:
-        if self.draining.is_set() or is_draining():
+        if is_draining():
             return _json(start_response, "503 Service Unavailable", {"status": "draining"})
         if not self.db.ping():
             return _json(start_response, "503 Service Unavailable", {"status": "database down"})
