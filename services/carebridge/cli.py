@@ -310,3 +310,41 @@ def cluster(nodes: int, port: int | None, workers: int) -> None:
             stop.wait()
     finally:
         local.stop()
+
+
+@main.command()
+@click.option("--nodes", default=3, show_default=True, type=click.IntRange(2, 16))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 16),
+              help="gunicorn workers per node.")
+@click.option("--messages", default=2000, show_default=True, type=click.IntRange(1))
+@click.option("--clients", default=8, show_default=True, type=click.IntRange(1, 64))
+@click.option("--duration", default=60.0, show_default=True,
+              help="Seconds the load is spread over (the chaos loop runs meanwhile).")
+@click.option("--interval", default=3.0, show_default=True,
+              help="Seconds between chaos events.")
+@click.option("--push-patients", default=600, show_default=True, type=click.IntRange(1))
+@click.option("--pushes", default=2, show_default=True, type=click.IntRange(0, 20),
+              help="Push files: one full push, then deltas.")
+@click.option("--postgres-restart/--no-postgres-restart", default=True, show_default=True)
+@click.option("--seed", "seed_value", default=1, show_default=True)
+def exercise(nodes: int, workers: int, messages: int, clients: int, duration: float,
+             interval: float, push_patients: int, pushes: int, postgres_restart: bool,
+             seed_value: int) -> None:
+    """The failover exercise: load through HAProxy while nodes are killed; count everything.
+
+    Exits non-zero if any message was lost, duplicated or never acknowledged, or a
+    push was not imported completely.
+    """
+    from carebridge.cluster.exercise import ExerciseOptions, run_exercise
+
+    # Every resend would be a warning; the summary counts them as client_errors.
+    logging.getLogger("carebridge.soap.client").setLevel(logging.ERROR)
+    result = run_exercise(ExerciseOptions(
+        nodes=nodes, workers=workers, messages=messages, clients=clients, duration=duration,
+        interval=interval, push_patients=push_patients, pushes=pushes,
+        postgres_restart=postgres_restart, seed=seed_value),
+        say=lambda line: click.echo(line, err=True))
+    click.echo(result.details())
+    click.echo(result.summary.line())
+    if not result.summary.ok:
+        sys.exit(1)

@@ -4,20 +4,41 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
-from carebridge.cluster.haproxy import haproxy_binary
+from carebridge.cluster.haproxy import HAProxy, haproxy_binary, render_config
 from carebridge.cluster.local import LocalCluster
+from carebridge.cluster.net import free_port
 from carebridge.hl7.make_adt import generate
 from carebridge.soap.client import ServiceClient
+from carebridge.soap.exceptions import ServiceRefused, ServiceUnreachable
 from carebridge.store.database import Database
 from carebridge.store.facilities import add_facility
 from carebridge.store.models import HL7Message
 
 ROOT = Path(__file__).resolve().parents[2]
 FACILITY, PASSWORD = "TORONTO GENERAL", "tg-secret"
+
+
+def wait_http_status(url: str, status: int, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+        except urllib.error.HTTPError as exc:
+            if exc.code == status:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{url} never answered {status}")
 
 
 def test_the_deploy_haproxy_config_is_valid() -> None:
@@ -45,8 +66,54 @@ def test_requests_fail_over_when_a_node_is_killed(tmp_path: Path) -> None:
         cluster.nodes[0].kill()  # no drain: a crash
         codes += [client.call("submitMessage", m).ackCode for m in messages[10:]]
         assert codes == ["AA"] * 20
+        # A refusal is final: no resend of a request the service answered.
+        reasons: list[str] = []
+        refused = ServiceClient("PatientSubmission.wsdl",
+                                "{urn:carebridge:patients:1}PatientSubmissionService",
+                                cluster.url + "/services/PatientSubmission", FACILITY, "wrong",
+                                retries=5, on_retry=reasons.append)
+        with pytest.raises(ServiceRefused, match="refused"):
+            refused.call("submitMessage", messages[0])
+        assert reasons == []
         with db.transaction() as session:
             assert session.scalar(select(func.count()).select_from(HL7Message)) == 20
         db.dispose()
     finally:
         cluster.stop()
+
+
+def test_the_client_resends_through_the_balancers_503(tmp_path: Path) -> None:
+    # HAProxy whose only node is down answers 503: worth resending, then unreachable.
+    proxy = HAProxy(render_config(f"127.0.0.1:{(port := free_port())}",
+                                  [("gone", f"127.0.0.1:{free_port()}")]), tmp_path).start()
+    try:
+        wait_http_status(f"http://127.0.0.1:{port}/health", 503)
+        reasons: list[str] = []
+        client = ServiceClient("PatientSubmission.wsdl",
+                               "{urn:carebridge:patients:1}PatientSubmissionService",
+                               f"http://127.0.0.1:{port}/services/PatientSubmission", FACILITY,
+                               PASSWORD, retries=2, backoff=0.01, on_retry=reasons.append)
+        with pytest.raises(ServiceUnreachable, match="3 attempts: HTTP 503"):
+            client.call("submitMessage", "MSH|^~\\&|")
+        assert reasons == ["HTTP 503"] * 3
+    finally:
+        proxy.stop()
+
+
+def test_the_failover_exercise_loses_and_doubles_nothing() -> None:
+    """`carebridge exercise`, short form: 3 nodes, 2,000 messages, kills, a drain,
+    the importer's node killed mid-file, PostgreSQL restarted."""
+    run = subprocess.run([sys.executable, "-m", "carebridge", "exercise", "--nodes", "3",
+                          "--messages", "2000", "--duration", "30", "--interval", "2.5"],
+                         capture_output=True, text=True, timeout=600)
+    lines = run.stdout.strip().splitlines()
+    assert run.returncode == 0, run.stdout + run.stderr[-6000:]
+    summary = dict(pair.split("=") for pair in lines[-1].split())
+    details = dict(pair.split("=") for pair in lines[-2].split())
+    assert summary["sent"] == summary["acked"] == summary["stored"] == "2000", lines[-1]
+    assert summary["lost"] == summary["duplicated"] == summary["imports_partial"] == "0"
+    assert summary["imports_completed"] == "2"
+    assert int(details["kills"]) >= 3 and int(details["drains"]) >= 1, lines[-2]
+    assert details["importer_kills"] == "1" and int(details["import_retries"]) >= 1
+    assert int(details["postgres_restarts"]) >= 1
+    assert "mid-file" in run.stderr

@@ -15,10 +15,12 @@ from carebridge.store.migrate import upgrade
 
 class LocalCluster:
     def __init__(self, nodes: int = 3, *, port: int | None = None, workers: int = 2,
-                 root: Path | None = None, settings: dict | None = None) -> None:
+                 root: Path | None = None, settings: dict | None = None,
+                 importers: bool = False) -> None:
         self.size = nodes
         self.port = port or free_port()
         self.workers = workers
+        self.importers = importers  # every node runs the importer loop; the lease picks one
         self.root = root or Path(tempfile.mkdtemp(prefix="carebridge-cluster-"))
         self.overrides = dict(settings or {})
         self.postgres: PostgresServer | None = None
@@ -35,14 +37,15 @@ class LocalCluster:
         url = self.postgres.create_database("carebridge")
         values = {"database_url": url, "incoming_dir": self.root / "incoming",
                   "archive_dir": self.root / "archive", "work_dir": self.root / "work",
-                  "secret_key": "cluster-shared-secret", "drain_seconds": 2}
+                  "secret_key": "cluster-shared-secret", "drain_seconds": 2,
+                  "los_alert_file": self.root / "los-alerts.jsonl"}
         values.update(self.overrides)
         self.settings = Settings.build(values)
         for folder in ("incoming", "archive", "work"):
             (self.root / folder).mkdir(parents=True, exist_ok=True)
         upgrade(url)
         for number in range(self.size):
-            node = Node(self.settings, workers=self.workers,
+            node = Node(self.settings, workers=self.workers, importer=self.importers,
                         log_dir=self.root / f"node{number + 1}").start()
             self.nodes.append(node)
         config = render_config(f"127.0.0.1:{self.port}",

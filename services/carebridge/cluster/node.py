@@ -38,7 +38,7 @@ class Node:
 
     def start(self) -> Node:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("wb")
+        log = self.log_path.open("ab")  # a restart appends
         self.process = subprocess.Popen(
             [sys.executable, "-m", "carebridge", "serve", "--bind", f"127.0.0.1:{self.port}",
              "--workers", str(self.workers),
@@ -67,6 +67,19 @@ class Node:
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def owns(self, pid: int) -> bool:
+        """Whether process ``pid`` is this node or one of its children (same group)."""
+        if not self.running:
+            return False
+        try:
+            return os.getpgid(pid) == self.process.pid
+        except ProcessLookupError:
+            return False
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")

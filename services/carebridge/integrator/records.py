@@ -26,6 +26,7 @@ FACILITY_TYPE = "CachedFacility"
 PROVIDER_TYPE = "CachedProvider"
 PROGRAM_TYPE = "CachedProgram"
 DOCUMENT_TYPE = "CachedDemographicDocument"
+DEMOGRAPHIC_TYPE = "DemographicTransfer"
 
 # Classes OSCAR's EMR writes as data records (simple names in the dao package).
 KNOWN_DAO_RECORDS = frozenset(
@@ -115,7 +116,7 @@ def operations_for(obj: Any) -> Iterator[Operation]:
             yield Upsert(PROVIDER_TYPE, record_key(provider), None, payload)
     elif name == _TRANSFER + "DemographicTransfer":
         number = obj.get("caisiDemographicId")
-        yield Upsert("DemographicTransfer", str(number), number, to_json(obj))
+        yield Upsert(DEMOGRAPHIC_TYPE, str(number), number, to_json(obj))
     elif name == _TRANSFER + "SetConsentTransfer":
         number = obj.get("demographicId")
         yield Upsert("SetConsentTransfer", str(number), number, to_json(obj))

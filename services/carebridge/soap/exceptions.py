@@ -10,7 +10,7 @@ SoapError
  ├── AuthenticationFailed       missing, malformed or wrong WS-Security credentials
  └── ClientError                calling a service (soap.client)
       ├── ServiceUnreachable    no answer after the retries
-      └── ServiceRefused        a SOAP Fault or an HTTP error status
+      └── ServiceRefused        a Fault or HTTP error that resending would not cure
 """
 
 from __future__ import annotations

@@ -1,0 +1,169 @@
+"""The exercise's load: distinct ADT messages, and clients that resend until answered.
+
+Messages come in per-patient stories (A01 then A03 for an inpatient, A04 for an
+outpatient), so that all of one patient's messages go through one client, in
+order, as they would from one hospital feed. Every message has its own control
+id under a run prefix; the checker finds them in the journal by it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from carebridge.emr.status_check import BINDING as FACILITY_BINDING
+from carebridge.hl7.make_adt import generate
+from carebridge.soap.client import ServiceClient
+from carebridge.soap.exceptions import ClientError
+
+PATIENT_BINDING = "{urn:carebridge:patients:1}PatientSubmissionService"
+AUTHORITY = "EXERCISE HOSPITAL"
+_COLUMNS = ("event|mrn|assigning_authority|last_name|first_name|birth_date|sex|visit_number|"
+            "patient_class|admit_time|discharge_time")
+_FAMILY = ("NGUYEN", "SMITH", "PATEL", "TREMBLAY", "OKAFOR", "GAGNON", "KIM", "MACDONALD")
+_GIVEN = ("ANNA", "WEI", "PRIYA", "LUC", "CHIDI", "MARIE", "JOON", "FIONA")
+
+
+@dataclass(frozen=True)
+class Message:
+    control_id: str
+    event: str
+    mrn: str
+    visit: str | None
+    er7: str
+
+
+def build_stories(count: int, *, facility: str, prefix: str, seed: int = 1,
+                  now: dt.datetime | None = None) -> list[list[Message]]:
+    """``count`` messages in per-patient stories: A01+A03 and A04, about a third each."""
+    rng = random.Random(seed)
+    start = dt.datetime(2024, 1, 1, 8, 0)
+    rows: list[tuple[str, str, str | None]] = []  # event, mrn, visit
+    lines = [_COLUMNS]
+    patient = 0
+    while len(rows) < count:
+        patient += 1
+        mrn = f"{prefix}{patient:06d}"
+        given, family = rng.choice(_GIVEN), rng.choice(_FAMILY)
+        birth = f"{rng.randint(1930, 2020)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+        sex = rng.choice("MF")
+        if patient % 2:
+            visit = f"V{mrn}"
+            admit = start + dt.timedelta(minutes=rng.randint(0, 60 * 24 * 300))
+            discharge = admit + dt.timedelta(minutes=rng.randint(60 * 12, 60 * 24 * 12))
+            story = [("A01", ""), ("A03", f"{discharge:%Y%m%d%H%M}")]
+            for event, discharged in story[: count - len(rows)]:
+                lines.append(f"{event}|{mrn}|{AUTHORITY}|{family}|{given}|{birth}|{sex}|{visit}|"
+                             f"I|{admit:%Y%m%d%H%M}|{discharged}")
+                rows.append((event, mrn, visit))
+        else:
+            lines.append(f"A04|{mrn}|{AUTHORITY}|{family}|{given}|{birth}|{sex}||O||")
+            rows.append(("A04", mrn, None))
+    generated = generate("\n".join(lines) + "\n", sending_app="EXERCISE",
+                         sending_facility=facility, control_id_prefix=prefix,
+                         now=now or dt.datetime(2024, 12, 1, 12, 0))
+    if generated.problems:
+        raise ValueError(f"workload records rejected: {generated.problems[0]}")
+    stories: dict[str, list[Message]] = {}
+    for number, ((event, mrn, visit), er7) in enumerate(zip(rows, generated.messages,
+                                                            strict=True), 2):
+        stories.setdefault(mrn, []).append(
+            Message(f"{prefix}{number:06d}", event, mrn, visit, er7.rstrip("\n")))
+    return list(stories.values())
+
+
+@dataclass
+class LoadReport:
+    """What the clients saw. ``acked`` maps control id to the ack code finally received."""
+
+    sent: set[str] = field(default_factory=set)
+    acked: dict[str, str] = field(default_factory=dict)
+    unanswered: set[str] = field(default_factory=set)
+    client_errors: int = 0
+    facility_calls: int = 0
+    facility_failures: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def error(self, _reason: str) -> None:
+        with self._lock:
+            self.client_errors += 1
+
+
+@dataclass(frozen=True)
+class Credentials:
+    facility: str
+    password: str
+
+
+def run_clients(base_url: str, credentials: Credentials, stories: Sequence[list[Message]], *,
+                clients: int, duration: float, timeout: float = 15.0,
+                facility_every: int = 10, on_progress: Callable[[int], object] | None = None
+                ) -> LoadReport:
+    """K client threads, each resending its messages until answered, paced over ``duration``.
+
+    Pacing keeps the load running while the chaos loop works; a client that falls
+    behind simply sends without waiting.
+    """
+    report = LoadReport()
+    shares: list[list[Message]] = [[] for _ in range(clients)]
+    for number, story in enumerate(stories):
+        shares[number % clients].extend(story)
+    started = time.monotonic()
+
+    def client(share: list[Message]) -> None:
+        submit = _client(base_url + "/services/PatientSubmission", "PatientSubmission.wsdl",
+                         PATIENT_BINDING, credentials, timeout, report)
+        facility = _client(base_url + "/caisi_integrator/ws/FacilityService",
+                           "FacilityService.wsdl", FACILITY_BINDING, credentials, timeout, report)
+        step = duration / max(len(share), 1)
+        for number, message in enumerate(share):
+            delay = started + number * step - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            with report._lock:
+                report.sent.add(message.control_id)
+            try:
+                ack = submit.call("submitMessage", message.er7)
+            except ClientError:
+                with report._lock:
+                    report.unanswered.add(message.control_id)
+            else:
+                with report._lock:
+                    report.acked[message.control_id] = ack.ackCode
+            if number % facility_every == facility_every - 1:
+                _facility_call(facility, number, report)
+            if on_progress is not None:
+                on_progress(1)
+
+    threads = [threading.Thread(target=client, args=(share,), name=f"client-{n}", daemon=True)
+               for n, share in enumerate(shares) if share]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return report
+
+
+def _client(address: str, wsdl: str, binding: str, credentials: Credentials, timeout: float,
+            report: LoadReport) -> ServiceClient:
+    # Up to about two minutes of resending (backoff capped at 2 s) before giving up.
+    return ServiceClient(wsdl, binding, address, credentials.facility, credentials.password,
+                         timeout=timeout, retries=70, backoff=0.1, max_backoff=2.0,
+                         on_retry=report.error)
+
+
+def _facility_call(client: ServiceClient, number: int, report: LoadReport) -> None:
+    try:
+        if number % 2:
+            client.call("getMyFacility")
+        else:
+            client.call("getImportLogsSince", dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+    except ClientError:
+        with report._lock:
+            report.facility_failures += 1
+    with report._lock:
+        report.facility_calls += 1
