@@ -33,6 +33,8 @@ bench: $(STAMP) system-deps
 	$(BIN)/python bench/import_bench.py
 	$(BIN)/python bench/hl7_bench.py
 	$(BIN)/python bench/export_bench.py
+	$(BIN)/python bench/submit_bench.py
+	$(BIN)/python bench/scale_bench.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -284,6 +284,19 @@ def serve(settings: Settings, bind: str, workers: int, importer: bool) -> None:
                 child.kill()
 
 
+@contextlib.contextmanager
+def _cluster_errors() -> Any:
+    """Install PostgreSQL/HAProxy when missing; cluster errors as one clean line."""
+    from carebridge.cluster.exceptions import ClusterError
+    from carebridge.cluster.packages import ensure_installed
+
+    try:
+        ensure_installed(say=lambda line: click.echo(line, err=True))
+        yield
+    except ClusterError as exc:
+        raise click.ClickException(exc.message) from None
+
+
 @main.command()
 @click.option("--nodes", default=3, show_default=True, type=click.IntRange(1, 16))
 @click.option("--port", default=None, type=int, help="HAProxy's port (default: a free one).")
@@ -296,7 +309,8 @@ def cluster(nodes: int, port: int | None, workers: int) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     local = LocalCluster(nodes, port=port, workers=workers)
     try:
-        local.start()
+        with _cluster_errors():
+            local.start()
         click.echo(f"HAProxy:     {local.url}  (FacilityService: {local.url}"
                    "/caisi_integrator/ws/FacilityService, PatientSubmission: "
                    f"{local.url}/services/PatientSubmission)")
@@ -339,11 +353,13 @@ def exercise(nodes: int, workers: int, messages: int, clients: int, duration: fl
 
     # Every resend would be a warning; the summary counts them as client_errors.
     logging.getLogger("carebridge.soap.client").setLevel(logging.ERROR)
-    result = run_exercise(ExerciseOptions(
-        nodes=nodes, workers=workers, messages=messages, clients=clients, duration=duration,
-        interval=interval, push_patients=push_patients, pushes=pushes,
-        postgres_restart=postgres_restart, seed=seed_value),
-        say=lambda line: click.echo(line, err=True))
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    with _cluster_errors():
+        result = run_exercise(ExerciseOptions(
+            nodes=nodes, workers=workers, messages=messages, clients=clients,
+            duration=duration, interval=interval, push_patients=push_patients, pushes=pushes,
+            postgres_restart=postgres_restart, seed=seed_value),
+            say=lambda line: click.echo(line, err=True))
     click.echo(result.details())
     click.echo(result.summary.line())
     if not result.summary.ok:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from carebridge.cluster.exceptions import ChaosFailed
 from carebridge.cluster.local import LocalCluster
 from carebridge.cluster.node import Node
 from carebridge.store.database import Database
@@ -60,7 +61,7 @@ class Chaos:
         self.stopping.set()
         self._thread.join()
         if self.failure is not None:
-            raise RuntimeError(f"the chaos loop failed: {self.failure}") from self.failure
+            raise ChaosFailed(f"the chaos loop failed: {self.failure}") from self.failure
         return self.report
 
     def _run(self) -> None:

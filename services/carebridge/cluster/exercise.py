@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from carebridge.cluster.chaos import DEFAULT_PLAN, Chaos, ChaosReport
+from carebridge.cluster.exceptions import ClusterError
 from carebridge.cluster.local import LocalCluster
 from carebridge.cluster.verify import ExpectedPush, Summary, summarize
 from carebridge.cluster.workload import Credentials, build_stories, run_clients
@@ -131,7 +132,7 @@ def _write_pushes(root: Path, options: ExerciseOptions) -> tuple[Path, list[Expe
                                     .values(lastUpdateDate=when - dt.timedelta(minutes=5)))
             result = export(emr, out, root / "emr-documents", now=when)
             if result.patients != changed:
-                raise RuntimeError(f"{result.filename} holds {result.patients} patients, "
+                raise ClusterError(f"{result.filename} holds {result.patients} patients, "
                                    f"expected {changed}")
             pushes.append(ExpectedPush(result.filename, result.checksum, result.patients))
     finally:

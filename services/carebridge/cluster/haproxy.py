@@ -8,11 +8,13 @@ by key, and a request body cap.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+
+from carebridge.cluster.exceptions import ToolMissing
+from carebridge.cluster.packages import haproxy_path
 
 
 def render_config(bind: str, servers: Sequence[tuple[str, str]], *,
@@ -50,10 +52,9 @@ def render_config(bind: str, servers: Sequence[tuple[str, str]], *,
 
 
 def haproxy_binary() -> str:
-    found = shutil.which("haproxy") or (
-        "/usr/sbin/haproxy" if Path("/usr/sbin/haproxy").exists() else None)
+    found = haproxy_path()
     if found is None:
-        raise RuntimeError("HAProxy is not installed (apt-get install haproxy)")
+        raise ToolMissing("HAProxy is not installed (apt-get install haproxy)")
     return found
 
 

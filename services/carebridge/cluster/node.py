@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from carebridge.cluster.exceptions import NodeFailed
 from carebridge.cluster.net import free_port, wait_http_ok
 from carebridge.config import Settings
 
@@ -50,7 +51,7 @@ class Node:
             wait_http_ok(self.url + "/health", timeout=60)
         except TimeoutError as exc:
             self.stop()
-            raise RuntimeError("node did not start:\n" + self.log_text()[-4000:]) from exc
+            raise NodeFailed("node did not start:\n" + self.log_text()[-4000:]) from exc
         return self
 
     def stop(self) -> None:

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
+from carebridge.cluster.exceptions import ToolMissing
 from carebridge.cluster.net import free_port
+from carebridge.cluster.packages import postgres_bindir
 
 
 def _bindir() -> Path:
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if not candidates:
-        raise RuntimeError("PostgreSQL is not installed (apt-get install postgresql)")
-    return Path(candidates[-1]).parent
+    found = postgres_bindir()
+    if found is None:
+        raise ToolMissing("PostgreSQL is not installed (apt-get install postgresql)")
+    return found
 
 
 class PostgresServer:
