@@ -360,6 +360,7 @@ def exercise(nodes: int, workers: int, messages: int, clients: int, duration: fl
             duration=duration, interval=interval, push_patients=push_patients, pushes=pushes,
             postgres_restart=postgres_restart, seed=seed_value),
             say=lambda line: click.echo(line, err=True))
+    click.echo(result.resends(), err=True)
     click.echo(result.details())
     click.echo(result.summary.line())
     if not result.summary.ok:

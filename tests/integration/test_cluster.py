@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -117,3 +120,33 @@ def test_the_failover_exercise_loses_and_doubles_nothing() -> None:
     assert details["importer_kills"] == "1" and int(details["import_retries"]) >= 1
     assert int(details["postgres_restarts"]) >= 1
     assert "mid-file" in run.stderr
+
+
+def test_carebridge_cluster_runs_until_sigterm_and_then_stops_everything() -> None:
+    process = subprocess.Popen([sys.executable, "-m", "carebridge", "cluster", "--nodes", "2",
+                                "--workers", "1"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True,
+                               env=os.environ | {"PYTHONUNBUFFERED": "1"})
+    try:
+        urls: dict[str, str] = {}
+        for line in process.stdout:  # type: ignore[union-attr]
+            name, _, rest = line.partition(":")
+            if rest.strip():
+                urls[name.strip()] = rest.split()[0]
+            if line.startswith("Ctrl-C"):
+                break
+        assert set(urls) >= {"HAProxy", "node1", "node2", "PostgreSQL"}, urls
+        for url in (urls["HAProxy"], urls["node1"], urls["node2"]):
+            with urllib.request.urlopen(url + "/health", timeout=5) as response:
+                assert response.status == 200
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0, process.stderr.read()  # type: ignore[union-attr]
+        for url in (urls["HAProxy"], urls["node1"], urls["node2"]):
+            with pytest.raises(OSError):
+                urllib.request.urlopen(url + "/health", timeout=2)
+        postgres_port = int(urls["PostgreSQL"].rsplit(":", 1)[1].split("/")[0])
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", postgres_port), timeout=2)
+    finally:
+        if process.poll() is None:
+            process.kill()

@@ -19,7 +19,7 @@ def test_missing_tools_are_named_as_packages() -> None:
 
 
 def test_without_root_the_user_is_told_what_to_run() -> None:
-    with pytest.raises(ToolMissing, match="sudo apt-get install .* postgresql haproxy"):
+    with pytest.raises(ToolMissing, match=r"sudo apt-get install .* postgresql haproxy"):
         ensure_installed(["postgresql", "haproxy"], is_root=False)
 
 

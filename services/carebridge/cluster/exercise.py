@@ -64,6 +64,11 @@ class ExerciseResult:
                 f"facility_calls={s.facility_calls} facility_failures={s.facility_failures} "
                 f"elapsed={self.elapsed:.0f}s")
 
+    def resends(self) -> str:
+        """Why the clients had to resend (client_errors), most frequent first."""
+        reasons = self.summary.error_reasons
+        return "resends: " + (", ".join(f"{n} x {why}" for why, n in reasons) or "none")
+
 
 def run_exercise(options: ExerciseOptions, say: Callable[[str], object] = print
                  ) -> ExerciseResult:

@@ -52,6 +52,7 @@ class Summary:
     import_retries: int  # pushes that needed more than one attempt (a takeover)
     facility_calls: int
     facility_failures: int
+    error_reasons: tuple[tuple[str, int], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -116,4 +117,5 @@ def summarize(db: Database, facility: str, messages: Sequence[Message], load: Lo
         duplicated=duplicated, client_errors=load.client_errors,
         imports_completed=completed, imports_partial=partial, imports_expected=len(pushes),
         import_retries=retries, facility_calls=load.facility_calls,
-        facility_failures=load.facility_failures)
+        facility_failures=load.facility_failures,
+        error_reasons=tuple(load.error_reasons.most_common()))

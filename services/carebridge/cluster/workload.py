@@ -12,6 +12,7 @@ import datetime as dt
 import random
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -84,13 +85,15 @@ class LoadReport:
     acked: dict[str, str] = field(default_factory=dict)
     unanswered: set[str] = field(default_factory=set)
     client_errors: int = 0
+    error_reasons: Counter[str] = field(default_factory=Counter)
     facility_calls: int = 0
     facility_failures: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def error(self, _reason: str) -> None:
+    def error(self, reason: str) -> None:
         with self._lock:
             self.client_errors += 1
+            self.error_reasons[reason] += 1
 
 
 @dataclass(frozen=True)
