@@ -333,7 +333,8 @@ def cluster(nodes: int, port: int | None, workers: int) -> None:
 @click.option("--messages", default=2000, show_default=True, type=click.IntRange(1))
 @click.option("--clients", default=8, show_default=True, type=click.IntRange(1, 64))
 @click.option("--duration", default=60.0, show_default=True,
-              help="Seconds the load is spread over (the chaos loop runs meanwhile).")
+              help="Seconds the load is spread over at least; it also lasts until every "
+                   "kind of chaos event has happened once.")
 @click.option("--interval", default=3.0, show_default=True,
               help="Seconds between chaos events.")
 @click.option("--push-patients", default=600, show_default=True, type=click.IntRange(1))

@@ -107,7 +107,7 @@ def test_the_failover_exercise_loses_and_doubles_nothing() -> None:
     """`carebridge exercise`, short form: 3 nodes, 2,000 messages, kills, a drain,
     the importer's node killed mid-file, PostgreSQL restarted."""
     run = subprocess.run([sys.executable, "-m", "carebridge", "exercise", "--nodes", "3",
-                          "--messages", "2000", "--duration", "30", "--interval", "2.5"],
+                          "--messages", "2000", "--duration", "20", "--interval", "2.5"],
                          capture_output=True, text=True, timeout=600)
     lines = run.stdout.strip().splitlines()
     assert run.returncode == 0, run.stdout + run.stderr[-6000:]

@@ -47,6 +47,7 @@ class Chaos:
         self.say = say
         self.report = ChaosReport()
         self.stopping = threading.Event()
+        self.round_done = threading.Event()  # every planned event has happened once
         self._started = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="chaos", daemon=True)
         self.failure: BaseException | None = None
@@ -73,8 +74,11 @@ class Chaos:
                 if event == IMPORTER and self.report.importer_kills:
                     event = KILL  # one importer kill per run; later rounds kill at random
                 getattr(self, "_" + event.replace("-", "_"))()
+                if number == len(self.plan):
+                    self.round_done.set()
         except BaseException as exc:  # reported by stop()
             self.failure = exc
+            self.round_done.set()  # nobody waits for a round that will not finish
 
     def _log(self, text: str) -> None:
         line = f"{time.monotonic() - self._started:7.1f}s chaos: {text}"

@@ -41,7 +41,9 @@ class ExerciseOptions:
     workers: int = 2
     messages: int = 2000
     clients: int = 8
-    duration: float = 60.0  # the load is paced to last at least this long
+    # The load is paced to last at least this long, and until every planned chaos
+    # event has happened once.
+    duration: float = 60.0
     interval: float = 3.0  # seconds between chaos events
     push_patients: int = 600
     pushes: int = 2  # one full push, then deltas
@@ -98,7 +100,8 @@ def run_exercise(options: ExerciseOptions, say: Callable[[str], object] = print
                       say=say).start()
         try:
             load = run_clients(cluster.url, Credentials(FACILITY, password), stories,
-                               clients=options.clients, duration=options.duration)
+                               clients=options.clients, duration=options.duration,
+                               until=chaos.round_done)
         finally:
             report = chaos.stop()
         if not report.importer_kills and options.pushes:

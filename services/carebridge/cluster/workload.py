@@ -104,12 +104,15 @@ class Credentials:
 
 def run_clients(base_url: str, credentials: Credentials, stories: Sequence[list[Message]], *,
                 clients: int, duration: float, timeout: float = 15.0,
-                facility_every: int = 10, on_progress: Callable[[int], object] | None = None
-                ) -> LoadReport:
+                facility_every: int = 10, until: threading.Event | None = None,
+                on_progress: Callable[[int], object] | None = None) -> LoadReport:
     """K client threads, each resending its messages until answered, paced over ``duration``.
 
     Pacing keeps the load running while the chaos loop works; a client that falls
-    behind simply sends without waiting.
+    behind simply sends without waiting. With ``until``, the last tenth of each
+    share trickles out (a message a second per client) until the event is set, and
+    the very last waits for it, so a slow machine still has traffic in flight
+    during every chaos event.
     """
     report = LoadReport()
     shares: list[list[Message]] = [[] for _ in range(clients)]
@@ -123,10 +126,13 @@ def run_clients(base_url: str, credentials: Credentials, stories: Sequence[list[
         facility = _client(base_url + "/caisi_integrator/ws/FacilityService",
                            "FacilityService.wsdl", FACILITY_BINDING, credentials, timeout, report)
         step = duration / max(len(share), 1)
+        tail = len(share) - max(1, len(share) // 10)
         for number, message in enumerate(share):
             delay = started + number * step - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
+            if until is not None and number >= tail:
+                until.wait(1.0 if number < len(share) - 1 else 600.0)
             with report._lock:
                 report.sent.add(message.control_id)
             try:
