@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from typing import Any
 
 import click
@@ -37,12 +38,29 @@ def main(ctx: click.Context) -> None:
     ctx.obj = settings
 
 
-def _database(settings: Settings):  # type: ignore[no-untyped-def]
+def _database(settings: Settings, wait: float = 0.0):  # type: ignore[no-untyped-def]
+    """The database, schema checked. Unreachable: retry for ``wait`` seconds (a node
+    started while PostgreSQL restarts comes up when it is back), then a clean error."""
+    from sqlalchemy.exc import OperationalError
+
     from carebridge.store.database import Database
     from carebridge.store.migrate import is_current
 
     db = Database(settings)
-    if not is_current(db.engine):
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            current = is_current(db.engine)
+            break
+        except OperationalError as exc:
+            where = db.engine.url.render_as_string(hide_password=True)
+            reason = str(exc.orig or exc).strip().splitlines()[0]
+            if time.monotonic() >= deadline:
+                raise click.ClickException(f"cannot reach the database {where}: {reason}"
+                                           ) from None
+            log.warning("cannot reach the database %s (%s); retrying", where, reason)
+            time.sleep(1.0)
+    if not current:
         raise click.ClickException(
             "the database schema is not current: run `carebridge db upgrade` first"
         )
@@ -186,15 +204,21 @@ def _outcome_line(outcome: Any) -> str:
     return line
 
 
+_WAIT_OPTION = click.option(
+    "--wait-for-database", "wait", default=60.0, show_default=True, type=click.FloatRange(0),
+    help="Seconds to keep trying an unreachable database at startup.")
+
+
 @main.command("import")
 @click.option("--once", "mode", flag_value="once", default=True, help="Import what is ready, exit.")
 @click.option("--watch", "mode", flag_value="watch", help="Keep scanning every scan interval.")
+@_WAIT_OPTION
 @click.pass_obj
-def import_command(settings: Settings, mode: str) -> None:
+def import_command(settings: Settings, mode: str, wait: float) -> None:
     """Import OSCAR push files from the incoming directory."""
     from carebridge.integrator.importer import Importer, Result
 
-    database = _database(settings)
+    database = _database(settings, wait if mode == "watch" else 0.0)
     if mode == "watch":
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -263,16 +287,17 @@ def _iso(value: Any) -> str | None:
               type=click.IntRange(1, 64))
 @click.option("--importer/--no-importer", default=True, show_default=True,
               help="Also run the push-file importer loop.")
+@_WAIT_OPTION
 @click.pass_obj
-def serve(settings: Settings, bind: str, workers: int, importer: bool) -> None:
+def serve(settings: Settings, bind: str, workers: int, importer: bool, wait: float) -> None:
     """Serve every SOAP service (gunicorn, sync workers) and run the importer loop."""
     from carebridge.web.server import run_gunicorn
 
-    _database(settings)  # refuse to start on an old schema
+    _database(settings, wait)  # refuse to start on an old schema
     child = None
     if importer:
-        child = subprocess.Popen([sys.executable, "-m", "carebridge", "import", "--watch"],
-                                 env=os.environ.copy())
+        child = subprocess.Popen([sys.executable, "-m", "carebridge", "import", "--watch",
+                                  "--wait-for-database", str(wait)], env=os.environ.copy())
     try:
         run_gunicorn(bind=bind, workers=workers, drain_seconds=settings.drain_seconds)
     finally:

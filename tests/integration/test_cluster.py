@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -19,12 +20,16 @@ from sqlalchemy import func, select
 from carebridge.cluster.haproxy import HAProxy, haproxy_binary, render_config
 from carebridge.cluster.local import LocalCluster
 from carebridge.cluster.net import free_port
+from carebridge.cluster.node import Node, settings_env
+from carebridge.cluster.postgres import PostgresServer
 from carebridge.hl7.make_adt import generate
 from carebridge.soap.client import ServiceClient
 from carebridge.soap.exceptions import ServiceRefused, ServiceUnreachable
 from carebridge.store.database import Database
 from carebridge.store.facilities import add_facility
+from carebridge.store.migrate import upgrade
 from carebridge.store.models import HL7Message
+from tests.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 FACILITY, PASSWORD = "TORONTO GENERAL", "tg-secret"
@@ -150,3 +155,36 @@ def test_carebridge_cluster_runs_until_sigterm_and_then_stops_everything() -> No
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_a_node_started_while_postgresql_is_down_comes_up_when_it_is_back(
+        tmp_path: Path) -> None:
+    server = PostgresServer().start()
+    try:
+        url = server.create_database("late")
+        upgrade(url)
+        settings = make_settings(tmp_path, url)
+        server.halt()
+        node = Node(settings, importer=True)
+        starting = threading.Thread(target=node.start)
+        starting.start()
+        time.sleep(4)  # the node (and its importer) keep trying meanwhile
+        assert node.running and starting.is_alive()
+        server.start()
+        starting.join(timeout=90)
+        assert not starting.is_alive() and node.running
+        with urllib.request.urlopen(node.url + "/health", timeout=5) as response:
+            assert response.status == 200
+        assert "cannot reach the database" in node.log_text()
+        node.stop()
+    finally:
+        server.stop()
+
+
+def test_without_waiting_an_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, f"postgresql+psycopg://u:secret@127.0.0.1:{free_port()}/x")
+    run = subprocess.run([sys.executable, "-m", "carebridge", "facility", "list"],
+                         env=settings_env(settings), capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1
+    assert "Error: cannot reach the database postgresql+psycopg://u:***@127.0.0.1" in run.stderr
+    assert "Traceback" not in run.stderr and "secret" not in run.stderr

@@ -37,13 +37,9 @@ class PostgresServer:
         return subprocess.run(command, check=True, capture_output=True, text=True, timeout=120)
 
     def start(self) -> PostgresServer:
-        self.sockets.mkdir(parents=True)
-        if self._as_postgres:
-            os.chmod(self.root, 0o755)
-            shutil.chown(self.root, "postgres")
-            shutil.chown(self.sockets, "postgres")
-        self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres",
-                  "--auth=trust", "-E", "UTF8", "--no-sync")
+        """Create the cluster on first use; start the server (again, after ``halt``)."""
+        if not self.data.exists():
+            self._initdb()
         options = (
             f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1 "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
@@ -52,6 +48,15 @@ class PostgresServer:
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", options,
                   "-l", str(self.root / "server.log"), "-w", "start")
         return self
+
+    def _initdb(self) -> None:
+        self.sockets.mkdir(parents=True)
+        if self._as_postgres:
+            os.chmod(self.root, 0o755)
+            shutil.chown(self.root, "postgres")
+            shutil.chown(self.sockets, "postgres")
+        self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres",
+                  "--auth=trust", "-E", "UTF8", "--no-sync")
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
@@ -70,6 +75,11 @@ class PostgresServer:
         # -l again: without it the new postmaster would hold our output pipe open.
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast",
                   "-l", str(self.root / "server.log"), "-w", "restart")
+
+    def halt(self) -> None:
+        """Stop the server and keep its data: ``start`` brings it back on the same port."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w",
+                  "stop")
 
     def stop(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):
