@@ -1,4 +1,4 @@
-"""The chaos loop: kill nodes, drain one, restart PostgreSQL, kill the importing node.
+"""The chaos loop: kill nodes, drain one, stop PostgreSQL a while, kill the importing node.
 
 Events run one at a time from a plan, every ``interval`` seconds, until told to
 stop; each is logged with what it did. A killed node is restarted on its old
@@ -37,10 +37,12 @@ class ChaosReport:
 class Chaos:
     def __init__(self, cluster: LocalCluster, db: Database, *, interval: float,
                  plan: Sequence[str] = DEFAULT_PLAN, drop_pushes: Callable[[], object],
-                 seed: int = 1, say: Callable[[str], object] = print) -> None:
+                 seed: int = 1, outage: float = 3.0,
+                 say: Callable[[str], object] = print) -> None:
         self.cluster = cluster
         self.db = db
         self.interval = interval
+        self.outage = outage  # seconds PostgreSQL stays down
         self.plan = list(plan)
         self.drop_pushes = drop_pushes
         self.rng = random.Random(seed)
@@ -110,12 +112,17 @@ class Chaos:
         self._log(f"{self._name(node)} back in {time.monotonic() - started:.1f}s")
 
     def _postgres_restart(self) -> None:
+        """Down for a while, not just a blink: in-flight transactions are cut, every node's
+        /health fails and HAProxy answers 503; clients must resend until it is back."""
         assert self.cluster.postgres is not None
         started = time.monotonic()
-        self.cluster.postgres.restart()
+        self.cluster.postgres.halt()
+        self._log("PostgreSQL stopped (fast shutdown)")
+        time.sleep(self.outage)
+        self.cluster.postgres.start()
         self.db.engine.dispose()  # our own pooled connections died with the old server
         self.report.postgres_restarts += 1
-        self._log(f"PostgreSQL restarted (fast) in {time.monotonic() - started:.1f}s")
+        self._log(f"PostgreSQL back after {time.monotonic() - started:.1f}s down")
 
     def _kill_importer(self) -> None:
         """Drop the pushes, wait until one is PROCESSING, kill the node importing it."""

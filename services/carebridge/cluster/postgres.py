@@ -69,13 +69,6 @@ class PostgresServer:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
-    def restart(self) -> None:
-        """A fast restart (what an operator's failover or a minor upgrade looks like):
-        open connections are cut, the server is back on the same port."""
-        # -l again: without it the new postmaster would hold our output pipe open.
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast",
-                  "-l", str(self.root / "server.log"), "-w", "restart")
-
     def halt(self) -> None:
         """Stop the server and keep its data: ``start`` brings it back on the same port."""
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w",
