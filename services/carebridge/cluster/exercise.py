@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from carebridge.cluster.chaos import DEFAULT_PLAN, Chaos, ChaosReport
+from carebridge.cluster.chaos import DEFAULT_PLAN, IMPORTER, POSTGRES, Chaos, ChaosReport
 from carebridge.cluster.exceptions import ClusterError
 from carebridge.cluster.local import LocalCluster
 from carebridge.cluster.verify import ExpectedPush, Summary, summarize
@@ -75,14 +75,24 @@ class ExerciseResult:
 def run_exercise(options: ExerciseOptions, say: Callable[[str], object] = print
                  ) -> ExerciseResult:
     started = time.monotonic()
-    plan = [e for e in DEFAULT_PLAN if options.postgres_restart or e != "postgres-restart"]
+    plan = [e for e in DEFAULT_PLAN
+            if (options.postgres_restart or e != POSTGRES) and (options.pushes or e != IMPORTER)]
     cluster = LocalCluster(options.nodes, workers=options.workers, root=options.root,
                            importers=True,
                            settings={"scan_interval": 0.5, "settle_seconds": 0.5,
                                      "lease_seconds": options.lease_seconds,
                                      "drain_seconds": 2})
     say(f"starting PostgreSQL, {options.nodes} nodes and HAProxy under {cluster.root}")
-    cluster.start()
+    try:
+        cluster.start()
+        return _exercise(cluster, options, plan, started, say)
+    finally:
+        cluster.stop()
+
+
+def _exercise(cluster: LocalCluster, options: ExerciseOptions, plan: list[str],
+              started: float, say: Callable[[str], object]) -> ExerciseResult:
+    assert cluster.settings is not None
     db = Database(cluster.settings)
     try:
         password = uuid.uuid4().hex
@@ -113,12 +123,13 @@ def run_exercise(options: ExerciseOptions, say: Callable[[str], object] = print
         return ExerciseResult(summary, report, time.monotonic() - started)
     finally:
         db.dispose()
-        cluster.stop()
 
 
 def _write_pushes(root: Path, options: ExerciseOptions) -> tuple[Path, list[ExpectedPush]]:
     """The EMR side: seed a demo EMR, write a full push and then deltas, as OSCAR would."""
     out = root / "emr-export"
+    if not options.pushes:
+        return out, []
     emr = EmrDatabase(f"sqlite:///{root / 'emr.sqlite'}")
     base = dt.datetime.now().replace(microsecond=0) - dt.timedelta(hours=2)
     pushes = []
