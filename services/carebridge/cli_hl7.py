@@ -174,6 +174,7 @@ def send(source: str, url: str, user: str, password: str, as_xml: bool, timeout:
     """
     from lxml import etree
 
+    from carebridge.contracts import PATIENT_SUBMISSION
     from carebridge.soap.client import ServiceClient
     from carebridge.soap.exceptions import ClientError
 
@@ -181,9 +182,8 @@ def send(source: str, url: str, user: str, password: str, as_xml: bool, timeout:
         messages = _er7_messages(_read(source))
     except HL7Error as exc:
         raise _fail(exc) from None
-    client = ServiceClient("PatientSubmission.wsdl",
-                           "{urn:carebridge:patients:1}PatientSubmissionService", url, user,
-                           password, timeout=timeout, retries=retries)
+    client = ServiceClient(PATIENT_SUBMISSION, url, user, password, timeout=timeout,
+                           retries=retries)
     failures = 0
     for raw in messages:
         try:

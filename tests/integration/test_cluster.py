@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import signal
@@ -10,8 +11,8 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,9 +20,11 @@ from sqlalchemy import func, select
 
 from carebridge.cluster.haproxy import HAProxy, haproxy_binary, render_config
 from carebridge.cluster.local import LocalCluster
-from carebridge.cluster.net import free_port
+from carebridge.cluster.net import free_port, wait_http_ok
 from carebridge.cluster.node import Node, settings_env
 from carebridge.cluster.postgres import PostgresServer
+from carebridge.config import Settings
+from carebridge.contracts import FACILITY_SERVICE, PATIENT_SUBMISSION
 from carebridge.hl7.make_adt import generate
 from carebridge.soap.client import ServiceClient
 from carebridge.soap.exceptions import ServiceRefused, ServiceUnreachable
@@ -33,20 +36,6 @@ from tests.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 FACILITY, PASSWORD = "TORONTO GENERAL", "tg-secret"
-
-
-def wait_http_status(url: str, status: int, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2).close()
-        except urllib.error.HTTPError as exc:
-            if exc.code == status:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{url} never answered {status}")
 
 
 def test_the_deploy_haproxy_config_is_valid() -> None:
@@ -66,20 +55,17 @@ def test_requests_fail_over_when_a_node_is_killed(tmp_path: Path) -> None:
                             + "\n", sending_facility=FACILITY, control_id_prefix="HA",
                             now=dt.datetime(2024, 3, 20)).messages
         # A client as the contract expects: resend the same message on a connection error.
-        client = ServiceClient("PatientSubmission.wsdl",
-                               "{urn:carebridge:patients:1}PatientSubmissionService",
-                               cluster.url + "/services/PatientSubmission", FACILITY, PASSWORD,
-                               timeout=30, retries=5, backoff=0.2)
+        address = cluster.url + PATIENT_SUBMISSION.path
+        client = ServiceClient(PATIENT_SUBMISSION, address, FACILITY, PASSWORD, timeout=30,
+                               retries=5, backoff=0.2)
         codes = [client.call("submitMessage", m).ackCode for m in messages[:10]]
         cluster.nodes[0].kill()  # no drain: a crash
         codes += [client.call("submitMessage", m).ackCode for m in messages[10:]]
         assert codes == ["AA"] * 20
         # A refusal is final: no resend of a request the service answered.
         reasons: list[str] = []
-        refused = ServiceClient("PatientSubmission.wsdl",
-                                "{urn:carebridge:patients:1}PatientSubmissionService",
-                                cluster.url + "/services/PatientSubmission", FACILITY, "wrong",
-                                retries=5, on_retry=reasons.append)
+        refused = ServiceClient(PATIENT_SUBMISSION, address, FACILITY, "wrong", retries=5,
+                                on_retry=reasons.append)
         with pytest.raises(ServiceRefused, match="refused"):
             refused.call("submitMessage", messages[0])
         assert reasons == []
@@ -95,12 +81,11 @@ def test_the_client_resends_through_the_balancers_503(tmp_path: Path) -> None:
     proxy = HAProxy(render_config(f"127.0.0.1:{(port := free_port())}",
                                   [("gone", f"127.0.0.1:{free_port()}")]), tmp_path).start()
     try:
-        wait_http_status(f"http://127.0.0.1:{port}/health", 503)
+        wait_http_ok(f"http://127.0.0.1:{port}/health", timeout=15, status=503)
         reasons: list[str] = []
-        client = ServiceClient("PatientSubmission.wsdl",
-                               "{urn:carebridge:patients:1}PatientSubmissionService",
-                               f"http://127.0.0.1:{port}/services/PatientSubmission", FACILITY,
-                               PASSWORD, retries=2, backoff=0.01, on_retry=reasons.append)
+        client = ServiceClient(PATIENT_SUBMISSION, f"http://127.0.0.1:{port}"
+                               + PATIENT_SUBMISSION.path, FACILITY, PASSWORD, retries=2,
+                               backoff=0.01, on_retry=reasons.append)
         with pytest.raises(ServiceUnreachable, match="3 attempts: HTTP 503"):
             client.call("submitMessage", "MSH|^~\\&|")
         assert reasons == ["HTTP 503"] * 3
@@ -157,13 +142,21 @@ def test_carebridge_cluster_runs_until_sigterm_and_then_stops_everything() -> No
             process.kill()
 
 
-def test_a_node_started_while_postgresql_is_down_comes_up_when_it_is_back(
-        tmp_path: Path) -> None:
+@contextlib.contextmanager
+def own_postgres(tmp_path: Path) -> Iterator[tuple[PostgresServer, Settings]]:
+    """A PostgreSQL of the test's own (it is stopped mid-test), migrated, and its settings."""
     server = PostgresServer().start()
     try:
-        url = server.create_database("late")
+        url = server.create_database("carebridge")
         upgrade(url)
-        settings = make_settings(tmp_path, url)
+        yield server, make_settings(tmp_path, url)
+    finally:
+        server.stop()
+
+
+def test_a_node_started_while_postgresql_is_down_comes_up_when_it_is_back(
+        tmp_path: Path) -> None:
+    with own_postgres(tmp_path) as (server, settings):
         server.halt()
         node = Node(settings, importer=True)
         starting = threading.Thread(target=node.start)
@@ -177,8 +170,6 @@ def test_a_node_started_while_postgresql_is_down_comes_up_when_it_is_back(
             assert response.status == 200
         assert "cannot reach the database" in node.log_text()
         node.stop()
-    finally:
-        server.stop()
 
 
 def test_without_waiting_an_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
@@ -188,3 +179,25 @@ def test_without_waiting_an_unreachable_database_is_one_clear_line(tmp_path: Pat
     assert run.returncode == 1
     assert "Error: cannot reach the database postgresql+psycopg://u:***@127.0.0.1" in run.stderr
     assert "Traceback" not in run.stderr and "secret" not in run.stderr
+
+
+def test_every_operation_answers_unavailable_while_the_database_is_down(
+        tmp_path: Path) -> None:
+    with own_postgres(tmp_path) as (server, settings):
+        db = Database(settings)
+        with db.transaction() as session:
+            add_facility(session, FACILITY, PASSWORD)
+        db.dispose()
+        node = Node(settings, workers=1).start()  # one worker: the cached account is used
+        try:
+            reasons: list[str] = []
+            client = ServiceClient(FACILITY_SERVICE, node.url + FACILITY_SERVICE.path, FACILITY,
+                                   PASSWORD, retries=0, on_retry=reasons.append)
+            assert client.call("getMyFacility") is not None  # the account is cached now
+            server.halt()
+            with pytest.raises(ServiceUnreachable, match="service temporarily unavailable"):
+                client.call("getMyFacility")
+            assert reasons == ["service temporarily unavailable"]
+            assert "[parameters:" not in node.log_text()  # no statement, no patient data
+        finally:
+            node.stop()

@@ -46,8 +46,9 @@ def test_serve_imports_and_reports_status(tmp_path: Path, make_push: PushFactory
 
 def test_sigterm_drains_before_stopping(tmp_path: Path) -> None:
     import signal
-    import urllib.error
     import urllib.request
+
+    from carebridge.cluster.net import wait_http_ok
 
     settings = make_settings(tmp_path, f"sqlite:///{tmp_path}/drain.sqlite", drain_seconds=3)
     from carebridge.store.migrate import upgrade
@@ -55,17 +56,8 @@ def test_sigterm_drains_before_stopping(tmp_path: Path) -> None:
     upgrade(settings.database_url)
     node = Node(settings).start()
     node.process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 2
-    status = None
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(node.url + "/health", timeout=2) as response:
-                status = response.status
-        except urllib.error.HTTPError as exc:
-            status = exc.code
-            break
-        time.sleep(0.1)
-    assert status == 503  # out of the load balancer, still answering
+    # Out of the load balancer (503) within 2 s, still answering.
+    wait_http_ok(node.url + "/health", timeout=2, status=503)
     with urllib.request.urlopen(node.url + "/caisi_integrator/ws/FacilityService?wsdl",
                                 timeout=2) as response:
         assert response.status == 200  # requests still served while draining

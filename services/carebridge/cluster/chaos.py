@@ -7,6 +7,7 @@ port, so HAProxy's health checks bring it back without a reload.
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 import time
@@ -90,11 +91,14 @@ class Chaos:
     def _name(self, node: Node) -> str:
         return f"node{self.cluster.nodes.index(node) + 1}"
 
-    def _kill(self) -> None:
-        node = self.rng.choice(self.cluster.nodes)
+    def _kill(self, node: Node | None = None,
+              afterwards: Callable[[], str] = lambda: "") -> None:
+        """SIGKILL a node (a random one), then restart it; ``afterwards`` runs between the
+        two and adds to the log line."""
+        node = node or self.rng.choice(self.cluster.nodes)
         node.kill()
         self.report.kills += 1
-        self._log(f"SIGKILL {self._name(node)}")
+        self._log(f"SIGKILL {self._name(node)}{afterwards()}")
         time.sleep(min(1.0, self.interval))
         self._restart(node)
 
@@ -132,18 +136,17 @@ class Chaos:
         while time.monotonic() < deadline and not self.stopping.is_set():
             node, log_id = self._importing_node()
             if node is not None:
-                node.kill()
-                self.report.kills += 1
-                mid_file = self._still_processing(log_id)  # not finished just before the kill
-                self.report.importer_kills += mid_file
-                self._log(f"SIGKILL {self._name(node)}, the importer lease holder"
-                          f"{', mid-file' if mid_file else ' (its file had just finished)'}")
-                time.sleep(min(1.0, self.interval))
-                self._restart(node)
+                self._kill(node, functools.partial(self._count_importer_kill, log_id))
                 return
             time.sleep(0.05)
         self._log("no import was seen in progress; killing a random node instead")
         self._kill()
+
+    def _count_importer_kill(self, log_id: int | None) -> str:
+        mid_file = self._still_processing(log_id)  # not finished just before the kill
+        self.report.importer_kills += mid_file
+        return (", the importer lease holder"
+                f"{', mid-file' if mid_file else ' (its file had just finished)'}")
 
     def _importing_node(self) -> tuple[Node | None, int | None]:
         with self.db.transaction() as session:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+import urllib.error
 import urllib.request
 
 
@@ -13,17 +14,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_http_ok(url: str, timeout: float = 30.0) -> None:
+def wait_http_ok(url: str, timeout: float = 30.0, status: int = 200) -> None:
+    """Until ``url`` answers ``status`` (200: up; 503: draining or its database away)."""
     if not url.startswith("http://127.0.0.1"):
         raise ValueError("only loopback addresses are waited on")
     deadline = time.monotonic() + timeout
-    last: Exception | None = None
+    last: object = None
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
+                last = response.status
+        except urllib.error.HTTPError as exc:
+            last = exc.code
         except Exception as exc:  # not up yet
             last = exc
+        if last == status:
+            return
         time.sleep(0.1)
-    raise TimeoutError(f"{url} did not answer 200 within {timeout}s: {last}")
+    raise TimeoutError(f"{url} did not answer {status} within {timeout}s: {last}")

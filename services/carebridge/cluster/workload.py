@@ -13,15 +13,14 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from carebridge.emr.status_check import BINDING as FACILITY_BINDING
+from carebridge.contracts import FACILITY_SERVICE, PATIENT_SUBMISSION, ServiceContract
 from carebridge.hl7.make_adt import generate
 from carebridge.soap.client import ServiceClient
 from carebridge.soap.exceptions import ClientError
 
-PATIENT_BINDING = "{urn:carebridge:patients:1}PatientSubmissionService"
 AUTHORITY = "EXERCISE HOSPITAL"
 _COLUMNS = ("event|mrn|assigning_authority|last_name|first_name|birth_date|sex|visit_number|"
             "patient_class|admit_time|discharge_time")
@@ -83,7 +82,6 @@ class LoadReport:
 
     sent: set[str] = field(default_factory=set)
     acked: dict[str, str] = field(default_factory=dict)
-    unanswered: set[str] = field(default_factory=set)
     client_errors: int = 0
     error_reasons: Counter[str] = field(default_factory=Counter)
     facility_calls: int = 0
@@ -91,9 +89,22 @@ class LoadReport:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def error(self, reason: str) -> None:
+        """A resend and why (``ServiceClient``'s ``on_retry``)."""
         with self._lock:
             self.client_errors += 1
             self.error_reasons[reason] += 1
+
+    def submitted(self, control_id: str, ack_code: str | None) -> None:
+        """``ack_code`` None: no answer even after every resend."""
+        with self._lock:
+            self.sent.add(control_id)
+            if ack_code is not None:
+                self.acked[control_id] = ack_code
+
+    def facility_call(self, failed: bool) -> None:
+        with self._lock:
+            self.facility_calls += 1
+            self.facility_failures += failed
 
 
 @dataclass(frozen=True)
@@ -104,8 +115,7 @@ class Credentials:
 
 def run_clients(base_url: str, credentials: Credentials, stories: Sequence[list[Message]], *,
                 clients: int, duration: float, timeout: float = 15.0,
-                facility_every: int = 10, until: threading.Event | None = None,
-                on_progress: Callable[[int], object] | None = None) -> LoadReport:
+                facility_every: int = 10, until: threading.Event | None = None) -> LoadReport:
     """K client threads, each resending its messages until answered, paced over ``duration``.
 
     Pacing keeps the load running while the chaos loop works; a client that falls
@@ -121,10 +131,8 @@ def run_clients(base_url: str, credentials: Credentials, stories: Sequence[list[
     started = time.monotonic()
 
     def client(share: list[Message]) -> None:
-        submit = _client(base_url + "/services/PatientSubmission", "PatientSubmission.wsdl",
-                         PATIENT_BINDING, credentials, timeout, report)
-        facility = _client(base_url + "/caisi_integrator/ws/FacilityService",
-                           "FacilityService.wsdl", FACILITY_BINDING, credentials, timeout, report)
+        submit = _client(base_url, PATIENT_SUBMISSION, credentials, timeout, report)
+        facility = _client(base_url, FACILITY_SERVICE, credentials, timeout, report)
         step = duration / max(len(share), 1)
         tail = len(share) - max(1, len(share) // 10)
         for number, message in enumerate(share):
@@ -133,20 +141,13 @@ def run_clients(base_url: str, credentials: Credentials, stories: Sequence[list[
                 time.sleep(delay)
             if until is not None and number >= tail:
                 until.wait(1.0 if number < len(share) - 1 else 600.0)
-            with report._lock:
-                report.sent.add(message.control_id)
             try:
-                ack = submit.call("submitMessage", message.er7)
+                ack_code = submit.call("submitMessage", message.er7).ackCode
             except ClientError:
-                with report._lock:
-                    report.unanswered.add(message.control_id)
-            else:
-                with report._lock:
-                    report.acked[message.control_id] = ack.ackCode
+                ack_code = None
+            report.submitted(message.control_id, ack_code)
             if number % facility_every == facility_every - 1:
-                _facility_call(facility, number, report)
-            if on_progress is not None:
-                on_progress(1)
+                report.facility_call(failed=not _facility_call(facility, number))
 
     threads = [threading.Thread(target=client, args=(share,), name=f"client-{n}", daemon=True)
                for n, share in enumerate(shares) if share]
@@ -157,22 +158,21 @@ def run_clients(base_url: str, credentials: Credentials, stories: Sequence[list[
     return report
 
 
-def _client(address: str, wsdl: str, binding: str, credentials: Credentials, timeout: float,
-            report: LoadReport) -> ServiceClient:
+def _client(base_url: str, contract: ServiceContract, credentials: Credentials,
+            timeout: float, report: LoadReport) -> ServiceClient:
     # Up to about two minutes of resending (backoff capped at 2 s) before giving up.
-    return ServiceClient(wsdl, binding, address, credentials.facility, credentials.password,
-                         timeout=timeout, retries=70, backoff=0.1, max_backoff=2.0,
-                         on_retry=report.error)
+    return ServiceClient(contract, base_url + contract.path, credentials.facility,
+                         credentials.password, timeout=timeout, retries=70, backoff=0.1,
+                         max_backoff=2.0, on_retry=report.error)
 
 
-def _facility_call(client: ServiceClient, number: int, report: LoadReport) -> None:
+def _facility_call(client: ServiceClient, number: int) -> bool:
+    """One FacilityService call, alternating operations; whether it was answered."""
     try:
         if number % 2:
             client.call("getMyFacility")
         else:
             client.call("getImportLogsSince", dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
     except ClientError:
-        with report._lock:
-            report.facility_failures += 1
-    with report._lock:
-        report.facility_calls += 1
+        return False
+    return True

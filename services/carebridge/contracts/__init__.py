@@ -2,8 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ServiceContract:
+    """A carebridge service as both sides see it: WSDL file, binding, path on a node."""
+
+    wsdl: str
+    binding: str
+    path: str
+
+
+FACILITY_SERVICE = ServiceContract(
+    "FacilityService.wsdl", "{http://ws.caisi_integrator.oscarehr.org/}FacilityWsPortBinding",
+    "/caisi_integrator/ws/FacilityService")
+PATIENT_SUBMISSION = ServiceContract(
+    "PatientSubmission.wsdl", "{urn:carebridge:patients:1}PatientSubmissionService",
+    "/services/PatientSubmission")
 
 
 def contract_path(kind: str, name: str) -> Path:

@@ -14,12 +14,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from carebridge.contracts import FACILITY_SERVICE
 from carebridge.emr.exceptions import IntegratorUnavailable
 from carebridge.emr.filelog import file_logs_to_check, record_status
 from carebridge.soap.client import ServiceClient
 from carebridge.soap.exceptions import ServiceRefused, ServiceUnreachable
 
-BINDING = "{http://ws.caisi_integrator.oscarehr.org/}FacilityWsPortBinding"
 SERVICE_PATH = "/FacilityService"
 _RANK = {"PROCESSING": 1, "ERROR": 2, "COMPLETED": 3}
 
@@ -45,7 +45,7 @@ class IntegratorClient:
     def __init__(self, url: str, username: str, password: str, *, timeout: float = 10.0,
                  retries: int = 3, backoff: float = 0.5, digest: bool = False,
                  sleep: Callable[[float], object] = time.sleep) -> None:
-        self._client = ServiceClient("FacilityService.wsdl", BINDING, service_address(url),
+        self._client = ServiceClient(FACILITY_SERVICE, service_address(url),
                                      username, password, timeout=timeout, retries=retries,
                                      backoff=backoff, digest=digest, sleep=sleep)
         self.address = self._client.address

@@ -6,9 +6,7 @@ Thin Spyne adapter over ``integrator.status``; the contract is
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import TypeVar
 
 from spyne import (
@@ -22,17 +20,15 @@ from spyne import (
     rpc,
 )
 from spyne.server.wsgi import WsgiApplication
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from carebridge.contracts import contract_path
+from carebridge.contracts import FACILITY_SERVICE, contract_path
 from carebridge.integrator import status
-from carebridge.soap.app import RequestContext, ServiceEnv, soap_application
-from carebridge.soap.faults import unavailable
+from carebridge.soap.app import RequestContext, ServiceEnv, as_utc, soap_application
 from carebridge.store.models import ImportLog as ImportLogRow
 
 TNS = "http://ws.caisi_integrator.oscarehr.org/"
-MOUNT = "/caisi_integrator/ws/FacilityService"
+MOUNT = FACILITY_SERVICE.path
 
 T = TypeVar("T")
 
@@ -105,18 +101,10 @@ class CachedFacility(AbstractModel):
 _IMPORT_LOGS = ImportLog.customize(min_occurs=0, max_occurs="unbounded", nillable=False)
 
 
-@contextmanager
-def _session(ctx) -> Iterator[tuple[Session, RequestContext]]:  # type: ignore[no-untyped-def]
-    env: ServiceEnv = ctx.app.carebridge
-    try:
-        with env.db.transaction() as session:
-            yield session, ctx.udc
-    except OperationalError:
-        raise unavailable() from None
-
-
 def _call(ctx, fn: Callable[[Session, int], T]) -> T:  # type: ignore[no-untyped-def]
-    with _session(ctx) as (session, request):
+    env: ServiceEnv = ctx.app.carebridge
+    request: RequestContext = ctx.udc
+    with env.db.transaction() as session:
         return fn(session, request.caller.facility_id)
 
 
@@ -136,7 +124,7 @@ class FacilityWs(ServiceBase):
          _port_type="FacilityWs", _operation_name="getImportLogsSince",
          _out_message_name="getImportLogsSinceResponse")
     def get_import_logs_since(ctx, arg0):  # type: ignore[no-untyped-def]
-        rows = _call(ctx, lambda s, fid: status.import_logs_since(s, fid, _aware(arg0)))
+        rows = _call(ctx, lambda s, fid: status.import_logs_since(s, fid, as_utc(arg0)))
         return [ImportLog.from_row(r) for r in rows]
 
     @rpc(_opt(Unicode), _opt(Unicode), _opt(DateTime), _opt(DateTime), _opt(Unicode),
@@ -145,7 +133,7 @@ class FacilityWs(ServiceBase):
          _out_message_name="canProcessFileResponse")
     def can_process_file(ctx, arg0, arg1, arg2, arg3, arg4):  # type: ignore[no-untyped-def]
         return _call(
-            ctx, lambda s, fid: status.can_process_file(s, fid, arg1, _aware(arg3), arg4)
+            ctx, lambda s, fid: status.can_process_file(s, fid, arg1, as_utc(arg3), arg4)
         )
 
     @rpc(_returns=CachedFacility.customize(min_occurs=0, nillable=False),
@@ -169,19 +157,12 @@ class FacilityWs(ServiceBase):
         )
 
 
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    """xsd:dateTime without an offset is taken as UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
-
-
 def facility_wsgi(env: ServiceEnv) -> WsgiApplication:
     return soap_application(
         [FacilityWs],
         tns=TNS,
         name="FacilityWsService",
         env=env,
-        contract=contract_path("wsdl", "FacilityService.wsdl"),
+        contract=contract_path("wsdl", FACILITY_SERVICE.wsdl),
         port_names={"FacilityWs": "FacilityWsPort"},
     )

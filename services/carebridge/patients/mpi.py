@@ -16,7 +16,6 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, insert, select, tuple_
 from sqlalchemy.orm import Session
 
-from carebridge.patients.exceptions import MergeError
 from carebridge.patients.records import Identifier, PatientRecord
 from carebridge.store.models import Patient, PatientIdentifier, utcnow
 
@@ -109,12 +108,10 @@ def _newer(record: PatientRecord, times: dict[str, str], event_time: str) -> dic
     return values
 
 
-def merge(session: Session, survivor_ref: PersonRef, prior: tuple[Identifier, ...]) -> Patient:
-    """A40: the person holding ``prior`` identifiers becomes part of the survivor."""
+def merge(session: Session, survivor_ref: PersonRef, old: Patient) -> Patient:
+    """A40: ``old`` (the person MRG-1 names, see ``find_person``) becomes part of the
+    survivor."""
     survivor = session.get(Patient, survivor_ref.id)
-    old = find_person(session, prior)
-    if old is None:
-        raise MergeError("MRG-1 names no patient in the index")
     if old.id == survivor.id:
         return survivor
     for ident in session.scalars(select(PatientIdentifier).where(

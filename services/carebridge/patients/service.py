@@ -8,21 +8,18 @@ for SOAP-level problems only (envelope, credentials, an unavailable database).
 
 from __future__ import annotations
 
-import datetime as dt
-
 from lxml import etree
 from spyne import AnyXml, ComplexModel, DateTime, Double, Integer32, ServiceBase, Unicode, rpc
 from spyne.server.wsgi import WsgiApplication
-from sqlalchemy.exc import OperationalError
 
-from carebridge.contracts import contract_path
+from carebridge.contracts import PATIENT_SUBMISSION, contract_path
 from carebridge.patients import los, mpi
 from carebridge.patients.submit import Reply, submit
-from carebridge.soap.app import ServiceEnv, soap_application
-from carebridge.soap.faults import ClientFault, unavailable
+from carebridge.soap.app import ServiceEnv, as_utc, soap_application
+from carebridge.soap.faults import ClientFault
 
 TNS = "urn:carebridge:patients:1"
-MOUNT = "/services/PatientSubmission"
+MOUNT = PATIENT_SUBMISSION.path
 
 
 def _opt(kind):  # type: ignore[no-untyped-def]
@@ -88,10 +85,7 @@ def _env(ctx) -> ServiceEnv:  # type: ignore[no-untyped-def]
 
 def _submit(ctx, payload: str | bytes, encoding: str) -> Acknowledgment:  # type: ignore[no-untyped-def]
     env = _env(ctx)
-    try:
-        return Acknowledgment.of(submit(env.db, env.settings, ctx.udc.caller, payload, encoding))
-    except OperationalError:
-        raise unavailable() from None
+    return Acknowledgment.of(submit(env.db, env.settings, ctx.udc.caller, payload, encoding))
 
 
 class PatientSubmission(ServiceBase):
@@ -117,11 +111,8 @@ class PatientSubmission(ServiceBase):
          _operation_name="getPatient", _out_message_name="getPatientResponse",
          _out_variable_name="patient")
     def get_patient(ctx, identifier, assigningAuthority):  # type: ignore[no-untyped-def]
-        try:
-            with _env(ctx).db.transaction() as session:
-                person = mpi.lookup(session, identifier, assigningAuthority or "")
-        except OperationalError:
-            raise unavailable() from None
+        with _env(ctx).db.transaction() as session:
+            person = mpi.lookup(session, identifier, assigningAuthority or "")
         if person is None:
             return None
         f = person.fields
@@ -138,13 +129,8 @@ class PatientSubmission(ServiceBase):
          _operation_name="listLengthOfStayAlerts",
          _out_message_name="listLengthOfStayAlertsResponse", _out_variable_name="alert")
     def list_length_of_stay_alerts(ctx, since):  # type: ignore[no-untyped-def]
-        if since is not None and since.tzinfo is None:
-            since = since.replace(tzinfo=dt.UTC)
-        try:
-            with _env(ctx).db.transaction() as session:
-                rows = los.alerts_since(session, ctx.udc.caller.facility_id, since)
-        except OperationalError:
-            raise unavailable() from None
+        with _env(ctx).db.transaction() as session:
+            rows = los.alerts_since(session, ctx.udc.caller.facility_id, as_utc(since))
         return [LengthOfStayAlert(patientEnterpriseId=a.patient_enterprise_id,
                                   visitNumber=a.visit_number, lengthOfStayDays=a.los_days,
                                   windowAverageDays=a.window_average, windowSize=a.window_size,
@@ -185,7 +171,7 @@ def patient_wsgi(env: ServiceEnv) -> WsgiApplication:
         tns=TNS,
         name="PatientSubmissionService",
         env=env,
-        contract=contract_path("wsdl", "PatientSubmission.wsdl"),
+        contract=contract_path("wsdl", PATIENT_SUBMISSION.wsdl),
         port_names={},
         jaxws=False,
     )

@@ -137,7 +137,7 @@ def _submit_once(db: Database, settings: Settings, caller: Caller, payload: str 
         if understood.outcome is Outcome.ACCEPTED and plan is not None:
             try:
                 alert_line = _apply(session, settings, caller, plan, message_id, received)
-            except MergeError as exc:  # the prior patient vanished after the check
+            except MergeError as exc:  # MRG-1 names nobody: AE, journaled, nothing merged
                 understood.outcome = Outcome.ERROR
                 understood.errors.append(_as_ack_error(exc))
                 reply = _reply(understood, encoding, received)
@@ -277,10 +277,11 @@ def _apply(session: Session, settings: Settings, caller: Caller, plan: _Plan,
                            f"{settings.los_window_seconds:g} s.\n\n{line}\n")
         return line
     if plan.prior:
-        if mpi.find_person(session, plan.prior) is None:
+        prior = mpi.find_person(session, plan.prior)  # before the survivor is written
+        if prior is None:
             raise MergeError("MRG-1 names no patient in the index")
         survivor = mpi.upsert(session, PatientRecord(plan.survivor), plan.event_time)
-        mpi.merge(session, survivor, plan.prior)
+        mpi.merge(session, survivor, prior)
         return None
     if plan.patient is not None:
         mpi.upsert(session, plan.patient, plan.event_time)

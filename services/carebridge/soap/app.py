@@ -8,6 +8,7 @@ output and WSDL shape, and the request context (``ctx.udc``) handed to methods.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -48,6 +49,26 @@ class ServiceEnv:
     settings: Settings
 
 
+class _Application(Application):
+    """Every operation: a database that is down or cut off is ``Server.Unavailable``,
+    a fault the client may resend on, never Spyne's generic Server fault (whose text
+    would carry SQLAlchemy's statement and parameters)."""
+
+    def call_wrapper(self, ctx):  # type: ignore[no-untyped-def]
+        try:
+            return super().call_wrapper(ctx)
+        except OperationalError:
+            log.warning("database unavailable during %s", _operation(ctx))
+            raise unavailable() from None
+
+
+def as_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """xsd:dateTime without an offset is taken as UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
 @cache
 def contract_schema(wsdl_path: Path) -> etree.XMLSchema:
     """The XML Schema inside a WSDL's types, compiled once per process."""
@@ -77,7 +98,7 @@ def soap_application(
 ) -> WsgiApplication:
     """``jaxws``: JAX-WS element form and WSDL shape (OSCAR's contract); off, Spyne's own."""
     understood = (WSSE_SECURITY, CAISI_PROVIDER)
-    app = Application(
+    app = _Application(
         list(services),
         tns=tns,
         name=name,

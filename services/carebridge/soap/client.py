@@ -19,7 +19,7 @@ import requests
 import zeep
 from zeep.wsse.username import UsernameToken
 
-from carebridge.contracts import contract_path
+from carebridge.contracts import ServiceContract, contract_path
 from carebridge.soap.exceptions import ServiceRefused, ServiceUnreachable
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ class _Transport(zeep.Transport):
 
 
 class ServiceClient:
-    def __init__(self, wsdl: str, binding: str, address: str, username: str, password: str, *,
+    def __init__(self, contract: ServiceContract, address: str, username: str, password: str, *,
                  timeout: float = 10.0, retries: int = 3, backoff: float = 0.5,
                  max_backoff: float = 30.0, digest: bool = False,
                  sleep: Callable[[float], object] = time.sleep,
@@ -53,11 +53,11 @@ class ServiceClient:
         self._sleep = sleep
         self._on_retry = on_retry
         self.client = zeep.Client(
-            str(contract_path("wsdl", wsdl)),
+            str(contract_path("wsdl", contract.wsdl)),
             wsse=UsernameToken(username, password, use_digest=digest),
             transport=_Transport(timeout=timeout, operation_timeout=timeout),
         )
-        self.service = self.client.create_service(binding, address)
+        self.service = self.client.create_service(contract.binding, address)
 
     def call(self, operation: str, *args: Any) -> Any:
         """The result; ServiceUnreachable after the retries, ServiceRefused otherwise."""
