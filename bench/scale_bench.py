@@ -1,6 +1,6 @@
 """submitMessage requests/s direct to one node and through HAProxy with 1, 2 and 3 nodes.
 
-One PostgreSQL for the whole run; each step gets fresh nodes (2 sync workers
+One PostgreSQL for the whole run; each step gets fresh nodes (2 thread workers
 each, or BENCH_NODE_WORKERS) and the same load: 8 concurrent clients posting
 distinct ~470-character ADT messages. Prints requests/s, p50/p99, the CPU
 seconds each node (master and workers) spent per request, and the ratios
@@ -80,7 +80,7 @@ def main() -> None:
     args = parser.parse_args()
     postgres = PostgresServer().start()
     rates: dict[str, float] = {}
-    print(f"{os.cpu_count()} cores; {NODE_WORKERS} sync workers per node; {args.clients} "
+    print(f"{os.cpu_count()} cores; {NODE_WORKERS} thread workers per node; {args.clients} "
           f"clients; {args.requests} distinct messages per step")
     try:
         with tempfile.TemporaryDirectory(prefix="carebridge-scale-bench-") as tmp:
@@ -89,7 +89,8 @@ def main() -> None:
             upgrade(url)
             db = Database(settings)
             with db.transaction() as session:
-                add_facility(session, FACILITY, PASSWORD)
+                add_facility(session, FACILITY, PASSWORD,
+                             authorities=["TORONTO GENERAL HOSPITAL"])
             db.dispose()
             for count in (1, 2, 3):
                 nodes = [Node(settings, workers=NODE_WORKERS, log_dir=Path(tmp) / f"n{count}")

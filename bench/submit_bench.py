@@ -1,6 +1,7 @@
 """submitMessage against a bare Spyne echo of the same payload, on SQLite and PostgreSQL.
 
-Both run under gunicorn with the same settings (cores + 1 sync workers, or
+Both run under gunicorn with the same settings (carebridge's thread worker, cores + 1
+workers of 32 threads, or
 BENCH_WORKERS) on 127.0.0.1 and
 get the same load: 8 concurrent clients posting ~470-character ADT messages
 (A01/A03 mix, every message distinct). Prints requests/s and p50/p99 latency for
@@ -37,9 +38,10 @@ from carebridge.hl7.make_adt import generate  # noqa: E402
 from carebridge.store.database import Database  # noqa: E402
 from carebridge.store.facilities import add_facility  # noqa: E402
 from carebridge.store.migrate import upgrade  # noqa: E402
+from carebridge.web.server import THREADS  # noqa: E402
 
 FACILITY, PASSWORD = "TORONTO GENERAL", "bench-secret"
-# The same for both services: gunicorn's usual cores + 1 sync workers.
+# The same for both services: cores + 1 of carebridge's thread workers.
 WORKERS = int(os.environ.get("BENCH_WORKERS", str((os.cpu_count() or 1) + 1)))
 WSSE = ('<wsse:Security xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-'
         'wssecurity-secext-1.0.xsd" S:mustUnderstand="1"><wsse:UsernameToken><wsse:Username>'
@@ -105,7 +107,8 @@ def load(url: str, payloads: list[bytes], clients: int) -> tuple[float, list[flo
 def start_echo(log: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-k", "sync", "--bind",
+        [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-k",
+         "carebridge.web.worker.SlowClientWorker", "--threads", str(THREADS), "--bind",
          f"127.0.0.1:{port}", "--access-logfile", "-", "--no-control-socket",
          "bench.echo_app:application"],
         cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT,
@@ -144,7 +147,8 @@ def main() -> None:
                 upgrade(url)
                 db = Database(settings)
                 with db.transaction() as session:
-                    add_facility(session, FACILITY, PASSWORD)
+                    add_facility(session, FACILITY, PASSWORD,
+                                 authorities=["TORONTO GENERAL HOSPITAL"])
                 db.dispose()
                 node = Node(settings, workers=WORKERS).start()
                 wait_http_ok(node.url + "/health")

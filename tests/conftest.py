@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -14,7 +16,9 @@ from carebridge.config import Settings
 from carebridge.store.database import Database
 from carebridge.store.facilities import add_facility
 from carebridge.store.migrate import upgrade
+from tests.support.server import Node
 
+T = TypeVar("T")
 _database_numbers = itertools.count()
 SECRET_KEY = "test-secret-key-shared-by-all-nodes"
 
@@ -60,6 +64,25 @@ def module_database_url(request: pytest.FixtureRequest, root: Path, prefix: str)
     module = request.module.__name__.rsplit(".", 1)[-1]
     server: PostgresServer = request.getfixturevalue("postgres")
     return server.create_database(f"{prefix}_{os.getpid()}_{module}")
+
+
+@contextlib.contextmanager
+def module_node(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                prefix: str, register: Callable[[Database], T], **overrides: object
+                ) -> Iterator[tuple[Settings, Database, Node, T]]:
+    """A migrated database of the module's own, ``register``'s accounts and one node on it."""
+    root = tmp_path_factory.mktemp(prefix)
+    url = module_database_url(request, root, prefix)
+    settings = make_settings(root, url, **overrides)
+    upgrade(url)
+    db = Database(settings)
+    registered = register(db)
+    node = Node(settings).start()
+    try:
+        yield settings, db, node, registered
+    finally:
+        node.stop()
+        db.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -30,9 +30,10 @@ class Settings:
     work_dir: Path = Path("var/work")
     scan_interval: float = 10.0
     # Key that encrypts the PasswordDigest secrets; every node needs the same one.
-    # Empty: a key file is created under var/ on first use (single-node default).
+    # Empty: a key file is created on first use (single-node default).
     secret_key: str = ""
-    secret_key_file: Path = Path("var/secret.key")
+    # A relative key file sits next to the SQLite database file (var/secret.key by default).
+    secret_key_file: Path = Path("secret.key")
     # Seconds a file's size must stay unchanged before the importer takes it.
     settle_seconds: float = 2.0
     # Importer lease: how long a holder may be silent before another node takes over.
@@ -41,8 +42,25 @@ class Settings:
     max_entry_bytes: int = 2 * 1024**3
     max_total_bytes: int = 8 * 1024**3
     max_compression_ratio: float = 200.0
+    # Importer memory limits (the defaults keep a 1 GB importer's peak RSS under 400 MB):
+    # decompressed size of one entry of a main push zip (.ser, documentMeta.txt) ...
+    max_ser_entry_bytes: int = 256 * 1024**2
+    # ... and of the whole main zip; one byte[]/String in a .ser (photos: documents travel
+    # in the -Docs.zip); the estimated memory (and JSON size) of one decoded top-level
+    # object; one document of a -Docs.zip (held in memory while it is stored).
+    max_push_bytes: int = 4 * 1024**3
+    max_array_bytes: int = 16 * 1024**2
+    max_object_bytes: int = 64 * 1024**2
+    max_document_bytes: int = 64 * 1024**2
+    # Multi-clinic deployments: import from incoming_dir/<facility directory>/ only, where a
+    # file must name that directory's facility (README: "Per-facility incoming").
+    per_facility_incoming: bool = False
     # SOAP request limits.
     max_request_bytes: int = 4 * 1024 * 1024
+    # Slow clients: seconds a node waits for a request's headers (from the connection or its
+    # first byte) and then for its body; past them it answers 408 and closes the connection.
+    http_header_timeout: float = 10.0
+    http_body_timeout: float = 30.0
     # WS-Security: accepted clock skew / age of wsu:Created, seconds.
     wsse_freshness_seconds: float = 300.0
     # A push whose dependsOn has not been imported waits this long (from the file's
@@ -54,6 +72,13 @@ class Settings:
     emr_document_dir: Path = Path("var/emr-documents")  # OSCAR's DOCUMENT_DIR
     # HL7: the character set of ER7 bytes whose MSH-18 names none.
     hl7_default_charset: str = "utf-8"
+    # HL7 limits no real feed reaches: a message over them is refused with a located ERR.
+    hl7_max_message_bytes: int = 4 * 1024 * 1024
+    hl7_max_segments: int = 2000
+    hl7_max_field_chars: int = 64 * 1024  # encapsulated data (OBX-5 of type ED) excepted
+    # Event and visit times before this year or this far in the future are refused (AE).
+    hl7_earliest_year: int = 1900
+    hl7_max_future_seconds: float = 86400.0
     # Excessive length-of-stay monitor.
     los_window_seconds: float = 10.0
     los_factor: float = 1.5

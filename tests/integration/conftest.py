@@ -16,10 +16,9 @@ from zeep.wsse.username import UsernameToken
 from carebridge.config import Settings
 from carebridge.contracts import contract_path
 from carebridge.store.database import Database
-from carebridge.store.migrate import upgrade
 from carebridge.store.models import ImportLog
 from tests import jvm
-from tests.conftest import FACILITIES, add_facilities, make_settings, module_database_url
+from tests.conftest import FACILITIES, add_facilities, module_node
 from tests.support.server import Node
 
 T0 = dt.datetime(2024, 3, 1, 9, 0, 0, tzinfo=dt.UTC)
@@ -111,15 +110,8 @@ class Stack:
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
           ) -> Iterator[Stack]:
-    root = tmp_path_factory.mktemp("service")
-    url = module_database_url(request, root, "svc")
-    settings = make_settings(root, url, max_request_bytes=200_000)
-    upgrade(url)
-    db = Database(settings)
-    ids = add_facilities(db)
-    node = Node(settings).start()
-    yield Stack(settings, db, node, ids)
-    node.stop()
-    db.dispose()
+    with module_node(request, tmp_path_factory, "svc", add_facilities,
+                     max_request_bytes=200_000) as (settings, db, node, ids):
+        yield Stack(settings, db, node, ids)
 
 

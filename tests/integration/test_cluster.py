@@ -49,7 +49,7 @@ def test_requests_fail_over_when_a_node_is_killed(tmp_path: Path) -> None:
     try:
         db = Database(cluster.settings)
         with db.transaction() as session:
-            add_facility(session, FACILITY, PASSWORD)
+            add_facility(session, FACILITY, PASSWORD, authorities=["HOSP"])
         header = "event|mrn|assigning_authority|last_name|first_name"
         messages = generate("\n".join([header] + [f"A01|{n}|HOSP|FAIL|OVER" for n in range(20)])
                             + "\n", sending_facility=FACILITY, control_id_prefix="HA",

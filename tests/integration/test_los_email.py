@@ -56,7 +56,7 @@ def test_alert_mail_is_sent_once_and_survives_an_smtp_outage(
 ) -> None:
     controller, inbox = smtp
     with db.transaction() as session:
-        facility = add_facility(session, FACILITY, "pw")
+        facility = add_facility(session, FACILITY, "pw", authorities=["HOSP"])
         caller = Caller(facility.id, facility.name, "text")
     url = (f"smtp://127.0.0.1:{controller.port}?from=carebridge@example.org"
            "&to=ward@example.org,qa@example.org")

@@ -16,8 +16,7 @@ from carebridge.contracts import contract_path
 from carebridge.hl7 import er7, v2xml
 from carebridge.store.database import Database
 from carebridge.store.facilities import add_facility
-from carebridge.store.migrate import upgrade
-from tests.conftest import make_settings, module_database_url
+from tests.conftest import module_node
 from tests.support.server import Node
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "hl7"
@@ -41,18 +40,14 @@ class Hospital:
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def hospital(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
              ) -> Iterator[Hospital]:
-    root = tmp_path_factory.mktemp("hospital")
-    url = module_database_url(request, root, "hosp")
-    settings = make_settings(root, url)
-    upgrade(url)
-    db = Database(settings)
-    with db.transaction() as session:
-        add_facility(session, FACILITY, PASSWORD, digest_box=db.secret_box)
-        add_facility(session, "OTHER HOSPITAL", "other", digest_box=db.secret_box)
-    node = Node(settings).start()
-    yield Hospital(node)
-    node.stop()
-    db.dispose()
+    def register(db: Database) -> None:
+        with db.transaction() as session:
+            add_facility(session, FACILITY, PASSWORD, digest_box=db.secret_box,
+                         authorities=["HOSP", "ON"])
+            add_facility(session, "OTHER HOSPITAL", "other", digest_box=db.secret_box)
+
+    with module_node(request, tmp_path_factory, "hosp", register) as (_, _, node, _):
+        yield Hospital(node)
 
 
 def corpus(name: str, control_suffix: str) -> str:
@@ -119,7 +114,7 @@ def test_length_of_stay_alerts_are_listed_and_payloads_stay_out_of_logs(hospital
     since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
     header = "event|mrn|assigning_authority|last_name|first_name|visit_number|admit_time|" \
              "discharge_time"
-    rows = [f"A03|{600 + n}|HOSP|ZZMARKERNAME|ONE|LOS{n}|202403010800|"
+    rows = [f"A03|{600 + n}|OTHER HOSPITAL|ZZMARKERNAME|ONE|LOS{n}|202403010800|"
             f"{'202403030800' if n < 3 else '202403110800'}" for n in range(4)]
     stays = generate("\n".join([header, *rows]) + "\n", sending_facility="OTHER HOSPITAL",
                      control_id_prefix=f"LOS{os.getpid()}").messages

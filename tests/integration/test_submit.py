@@ -16,7 +16,7 @@ from carebridge.patients import mpi
 from carebridge.patients.submit import submit
 from carebridge.soap.wsse.authenticate import Caller
 from carebridge.store.database import Database
-from carebridge.store.facilities import add_facility
+from carebridge.store.facilities import add_facility, scope_of
 from carebridge.store.models import HL7Message, LosAlert, Patient
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "hl7"
@@ -27,7 +27,7 @@ T0 = dt.datetime(2024, 3, 20, 12, 0, tzinfo=dt.UTC)
 @pytest.fixture
 def caller(db: Database) -> Caller:
     with db.transaction() as session:
-        facility = add_facility(session, FACILITY, "pw")
+        facility = add_facility(session, FACILITY, "pw", authorities=["HOSP", "CLINIC", "ON"])
         return Caller(facility.id, facility.name, "text")
 
 
@@ -54,7 +54,7 @@ def test_admission_is_acknowledged_after_it_is_stored(db: Database, settings: Se
     ack = er7.parse(reply.ack)
     assert ack.get("MSA-1") == "AA" and ack.get("MSA-2") == "CB20240315083000001"
     with db.transaction() as session:
-        person = mpi.lookup(session, "12345", "HOSP")
+        person = mpi.lookup(session, "12345", "HOSP", scope_of(session, caller.facility_id))
     assert person is not None and person.fields["family_name"] == "DOE"
     assert count(db, HL7Message) == 1
 
@@ -103,6 +103,9 @@ def test_length_of_stay_rule_with_exact_numbers(db: Database, settings: Settings
         ("V3", 10.0, 4.0, 4)]
     line = json.loads((tmp_path / "alerts.jsonl").read_text())
     assert line["visit"] == "V3" and line["window_average"] == 4.0
+    # People read the file: the patient is named by MRN and authority, not an internal id.
+    assert (line["mrn"], line["assigning_authority"]) == ("103", "HOSP")
+    assert "patient" not in line
     # Stays received outside the window do not count: alone, 10 days is the average.
     late = adt(["A03|200|HOSP|PAT|TWO|19700101|F|V9|202403010800|202403110800"], "LATE")
     submit(db, settings, caller, late[0], now=T0 + dt.timedelta(seconds=60))
@@ -125,7 +128,8 @@ def test_older_messages_never_overwrite_newer_data(db: Database, settings: Setti
     assert submit(db, settings, caller, new).ack_code == "AA"
     assert submit(db, settings, caller, old).ack_code == "AA"
     with db.transaction() as session:
-        assert mpi.lookup(session, "400", "HOSP").fields["family_name"] == "NEWNAME"
+        scope = scope_of(session, caller.facility_id)
+        assert mpi.lookup(session, "400", "HOSP", scope).fields["family_name"] == "NEWNAME"
 
 
 def test_xml_submission_gets_an_xml_ack(db: Database, settings: Settings, caller: Caller) -> None:
@@ -149,8 +153,8 @@ def test_a40_merges_two_persons_keeping_every_identifier(db: Database, settings:
     reply = submit(db, settings, caller, merge)
     assert reply.ack_code == "AA", reply.errors
     with db.transaction() as session:
-        one = mpi.lookup(session, "900", "HOSP")
-        other = mpi.lookup(session, "901", "CLINIC")
+        one = mpi.lookup(session, "900", "HOSP", scope_of(session, caller.facility_id))
+        other = mpi.lookup(session, "901", "CLINIC", scope_of(session, caller.facility_id))
     assert one.enterprise_id == other.enterprise_id
     assert {(i.value, i.authority) for i in one.identifiers} == {("900", "HOSP"),
                                                                  ("901", "CLINIC")}

@@ -45,7 +45,7 @@ def test_eight_clients_two_nodes_fifty_messages(postgres: PostgresServer, tmp_pa
     upgrade(url)
     db = Database(settings)
     with db.transaction() as session:
-        add_facility(session, FACILITY, PASSWORD)
+        add_facility(session, FACILITY, PASSWORD, authorities=["HOSP"])
     nodes = [Node(settings, log_dir=tmp_path / f"n{i}").start() for i in range(2)]
     messages = fifty_messages()
     failures: list[str] = []

@@ -5,11 +5,14 @@ otherwise a new person with a fresh enterprise id is created. Each demographic
 field remembers the event time of the value it holds and only a message at
 least as recent replaces it, so a late, older message never undoes newer data.
 A40 merges the prior person into the surviving one, keeping every identifier.
+Every identifier a message carries is in a domain its sender owns (the pipeline
+checks), so a facility can never reach another's person through the index.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -17,6 +20,7 @@ from sqlalchemy import bindparam, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from carebridge.patients.records import Identifier, PatientRecord
+from carebridge.store.facilities import Scope
 from carebridge.store.models import Patient, PatientIdentifier, utcnow
 
 _INSERT_PATIENT = insert(Patient.__table__)
@@ -108,15 +112,25 @@ def _newer(record: PatientRecord, times: dict[str, str], event_time: str) -> dic
     return values
 
 
-def merge(session: Session, survivor_ref: PersonRef, old: Patient) -> Patient:
+def merge(session: Session, survivor_ref: PersonRef, old: Patient,
+          authorities: Iterable[str]) -> Patient:
     """A40: ``old`` (the person MRG-1 names, see ``find_person``) becomes part of the
-    survivor."""
+    survivor, as far as the sender's ``authorities`` reach: identifiers of other
+    domains stay where they are, and so does ``old`` while it still holds any."""
     survivor = session.get(Patient, survivor_ref.id)
     if old.id == survivor.id:
         return survivor
+    own = set(authorities)
+    foreign = False
     for ident in session.scalars(select(PatientIdentifier).where(
             PatientIdentifier.patient_id == old.id)):
-        ident.patient_id = survivor.id
+        if ident.assigning_authority in own:
+            ident.patient_id = survivor.id
+        else:
+            foreign = True
+    if foreign:
+        session.flush()
+        return survivor
     old.merged_into_id = survivor.id
     times = dict(survivor.field_times or {})
     for name in FIELDS:  # keep whatever the survivor lacks
@@ -135,11 +149,18 @@ class PersonView:
     identifiers: list[Identifier]
 
 
-def lookup(session: Session, identifier: str, authority: str) -> PersonView | None:
-    person = find_person(session, (Identifier(identifier, authority or ""),))
+def lookup(session: Session, identifier: str, authority: str, scope: Scope) -> PersonView | None:
+    """The person ``identifier`` names, as ``scope`` may see it: only through a domain the
+    caller owns (an admin: any), and only the caller's identifiers. A person out of reach
+    is None, exactly as one that does not exist."""
+    authority = authority or scope.default_authority
+    if not (scope.is_admin or scope.owns(authority)):
+        return None
+    person = find_person(session, (Identifier(identifier, authority),))
     if person is None:
         return None
     identifiers = [Identifier(i.identifier, i.assigning_authority, i.identifier_type)
                    for i in session.scalars(select(PatientIdentifier).where(
-                       PatientIdentifier.patient_id == person.id).order_by(PatientIdentifier.id))]
+                       PatientIdentifier.patient_id == person.id).order_by(PatientIdentifier.id))
+                   if scope.is_admin or scope.owns(i.assigning_authority)]
     return PersonView(person.enterprise_id, {f: getattr(person, f) for f in FIELDS}, identifiers)

@@ -17,6 +17,7 @@ from carebridge.patients import los, mpi
 from carebridge.patients.submit import Reply, submit
 from carebridge.soap.app import ServiceEnv, as_utc, soap_application
 from carebridge.soap.faults import ClientFault
+from carebridge.store.facilities import scope_of
 
 TNS = "urn:carebridge:patients:1"
 MOUNT = PATIENT_SUBMISSION.path
@@ -112,7 +113,8 @@ class PatientSubmission(ServiceBase):
          _out_variable_name="patient")
     def get_patient(ctx, identifier, assigningAuthority):  # type: ignore[no-untyped-def]
         with _env(ctx).db.transaction() as session:
-            person = mpi.lookup(session, identifier, assigningAuthority or "")
+            scope = scope_of(session, ctx.udc.caller.facility_id)
+            person = mpi.lookup(session, identifier, assigningAuthority or "", scope)
         if person is None:
             return None
         f = person.fields
@@ -130,7 +132,8 @@ class PatientSubmission(ServiceBase):
          _out_message_name="listLengthOfStayAlertsResponse", _out_variable_name="alert")
     def list_length_of_stay_alerts(ctx, since):  # type: ignore[no-untyped-def]
         with _env(ctx).db.transaction() as session:
-            rows = los.alerts_since(session, ctx.udc.caller.facility_id, as_utc(since))
+            rows = los.alerts_since(session, scope_of(session, ctx.udc.caller.facility_id),
+                                    as_utc(since))
         return [LengthOfStayAlert(patientEnterpriseId=a.patient_enterprise_id,
                                   visitNumber=a.visit_number, lengthOfStayDays=a.los_days,
                                   windowAverageDays=a.window_average, windowSize=a.window_size,

@@ -1,16 +1,20 @@
 """Submitting one HL7 message: understand, check, journal, apply, acknowledge.
 
-Parse (ER7 or v2.xml) -> the sender must be the authenticated facility (MSH-4)
--> type, event and version supported -> valid against carebridge's XSDs ->
-journal under (MSH-3, MSH-4, MSH-10), which the database keeps unique -> A01/
-A04/A08 update the master patient index, A03 closes the encounter and runs the
-length-of-stay rule, A40 merges -> commit -> reply. The acknowledgment is stored
-with the message in the same transaction, so a resend through any node gets
-the original back and changes nothing; only an AA means the message is stored.
+Parse (ER7 or v2.xml) -> the sender must be the authenticated facility (MSH-4),
+with a usable control id, within the size limits; what fails so far is refused
+into the rejection log and holds no key -> type, event and version supported ->
+valid against carebridge's XSDs, fields and times within bounds -> every
+identifier in a domain the facility owns -> journal under (facility, MSH-3,
+MSH-10), which the database keeps unique -> A01/A04/A08 update the master
+patient index, A03 closes the encounter and runs the length-of-stay rule, A40
+merges -> commit -> reply. The acknowledgment is stored with the message in the
+same transaction, so a resend through any node gets the original back and
+changes nothing; only an AA means the message is stored.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -20,19 +24,20 @@ import socket
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from carebridge.config import Settings
-from carebridge.hl7 import er7, mapping, v2xml
+from carebridge.hl7 import er7, limits, mapping, v2xml
 from carebridge.hl7.ack import AckError, Outcome, build_ack
 from carebridge.hl7.definitions import structure_for
 from carebridge.hl7.exceptions import (
     APPLICATION_INTERNAL_ERROR,
     DUPLICATE_KEY_IDENTIFIER,
+    UNKNOWN_KEY_IDENTIFIER,
     UNSUPPORTED_EVENT_CODE,
     UNSUPPORTED_MESSAGE_TYPE,
     UNSUPPORTED_VERSION_ID,
@@ -49,9 +54,9 @@ from carebridge.patients.records import (
     read_discharge,
     read_patient,
 )
-from carebridge.soap.wsse.authenticate import Caller
 from carebridge.store.database import Database
-from carebridge.store.models import HL7Message, utcnow
+from carebridge.store.facilities import Scope, scope_of
+from carebridge.store.models import HL7Message, HL7Rejection, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +67,19 @@ ATTEMPTS = 3
 # Built once and executed with parameters: building a statement per call costs more
 # than running it.
 _INSERT_MESSAGE = insert(HL7Message.__table__)
+_INSERT_REJECTION = insert(HL7Rejection.__table__)
+# A body that was not accepted is kept only this far (with its length and hash).
+KEPT_BODY_CHARS = 64 * 1024
+
+
+class Sender(Protocol):
+    """The authenticated facility a message came from (any transport's caller)."""
+
+    @property
+    def facility_id(self) -> int: ...
+
+    @property
+    def facility_name(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -89,9 +107,17 @@ class _Understood:
     outcome: Outcome
     errors: list[AckError]
     text: str | None = None
+    # False: refused before acceptance (rejection log, no journal key).
+    keyed: bool = True
 
 
-def submit(db: Database, settings: Settings, caller: Caller, payload: str | bytes,
+def limits_of(settings: Settings) -> limits.Limits:
+    return limits.Limits(settings.hl7_max_message_bytes, settings.hl7_max_segments,
+                         settings.hl7_max_field_chars, settings.hl7_earliest_year,
+                         dt.timedelta(seconds=settings.hl7_max_future_seconds))
+
+
+def submit(db: Database, settings: Settings, caller: Sender, payload: str | bytes,
            encoding: str = "er7", now: dt.datetime | None = None) -> Reply:
     """Process one message; retried when a concurrent submission created the same patient."""
     for attempt in range(ATTEMPTS):
@@ -108,35 +134,44 @@ def submit(db: Database, settings: Settings, caller: Caller, payload: str | byte
     raise AssertionError("unreachable")
 
 
-def _submit_once(db: Database, settings: Settings, caller: Caller, payload: str | bytes,
+def _submit_once(db: Database, settings: Settings, caller: Sender, payload: str | bytes,
                  encoding: str, now: dt.datetime | None, check_journal: bool) -> Reply:
     """One attempt. The first optimistically inserts (a resend then fails on the key and
     the retry, ``check_journal``, finds the stored reply): new messages pay no lookup."""
     received = now or utcnow()
     body = payload if isinstance(payload, str) else payload.decode("utf-8", "replace")
-    understood = _understand(payload, encoding, caller, settings)
-    plan = _plan(understood)  # everything that can fail on content fails before any write
+    bounds = limits_of(settings)
+    understood = _understand(payload, encoding, caller, settings, bounds)
     digest = _digest(understood.message, payload)
-    key = _key(understood.message, digest)
+    if not understood.keyed:
+        return _refuse(db, caller, understood, body, digest, encoding, received)
+    # Everything that can fail on content fails before any write.
+    plan = _plan(understood, bounds, received)
+    message = understood.message
+    assert message is not None  # keyed messages were understood
+    key = _key(message)
     alert_line = None
-    with db.transaction() as session:
-        stored = _journal_row(session, key) if check_journal else None
+    with db.transaction(writes=True) as session:
+        stored = _journal_row(session, caller.facility_id, key) if check_journal else None
         if stored is not None:
             return _replay(stored, digest, understood, encoding)
+        scope = scope_of(session, caller.facility_id)
+        if plan is not None:
+            plan = _in_scope(plan, scope, understood)
         reply = _reply(understood, encoding, received)  # final unless a merge fails below
-        message = understood.message
+        kept = body if reply.ack_code == "AA" else body[:KEPT_BODY_CHARS]
         # A concurrent submission of the same key fails here (unique constraint); submit()
         # retries, and the retry finds the stored row and replays its acknowledgment.
         message_id = session.execute(_INSERT_MESSAGE, {
             "facility_id": caller.facility_id, "sending_application": key[0],
             "sending_facility": key[1], "control_id": key[2], "encoding": encoding,
-            "message_type": message.message_type if message else None,
-            "event": message.event if message else None, "body_sha256": digest, "raw": body,
+            "message_type": message.message_type, "event": message.event,
+            "body_sha256": digest, "raw": kept, "raw_length": len(body),
             "ack_code": reply.ack_code, "reply": reply.to_json(), "received_at": received,
         }).inserted_primary_key[0]
         if understood.outcome is Outcome.ACCEPTED and plan is not None:
             try:
-                alert_line = _apply(session, settings, caller, plan, message_id, received)
+                alert_line = _apply(session, settings, scope, plan, message_id, received)
             except MergeError as exc:  # MRG-1 names nobody: AE, journaled, nothing merged
                 understood.outcome = Outcome.ERROR
                 understood.errors.append(_as_ack_error(exc))
@@ -147,6 +182,22 @@ def _submit_once(db: Database, settings: Settings, caller: Caller, payload: str 
         _append_alert(settings.los_alert_file, alert_line)
         if settings.smtp_url:
             _deliver(db, settings)
+    return reply
+
+
+def _refuse(db: Database, caller: Sender, understood: _Understood, body: str, digest: str,
+            encoding: str, received: dt.datetime) -> Reply:
+    """AR for a message that cannot be accepted at all: logged under the caller only."""
+    reply = _reply(understood, encoding, received)
+    message = understood.message
+    with db.transaction() as session:
+        session.execute(_INSERT_REJECTION, {
+            "facility_id": caller.facility_id, "encoding": encoding,
+            "control_id": message.control_id[:limits.MAX_CONTROL_ID] if message else None,
+            "reason": "; ".join(reply.errors) or (reply.text or "refused"),
+            "body_length": len(body), "body_sha256": digest,
+            "body_prefix": body[:KEPT_BODY_CHARS], "reply": reply.to_json(),
+            "received_at": received})
     return reply
 
 
@@ -161,9 +212,15 @@ class _Plan:
     prior: tuple[Identifier, ...] = ()
 
 
-def _plan(understood: _Understood) -> _Plan | None:
+def _plan(understood: _Understood, bounds: limits.Limits, now: dt.datetime) -> _Plan | None:
     message = understood.message
     if understood.outcome is not Outcome.ACCEPTED or message is None:
+        return None
+    implausible = limits.time_errors(message, bounds, now)
+    if implausible:
+        understood.outcome = Outcome.ERROR
+        understood.errors.extend(_as_ack_error(e) for e in implausible)
+        understood.text = "implausible date or time"
         return None
     try:
         event_time = _event_time(message)
@@ -184,9 +241,45 @@ def _plan(understood: _Understood) -> _Plan | None:
         return None
 
 
-def _journal_row(session: Session, key: tuple[str, str, str]) -> HL7Message | None:
+def _in_scope(plan: _Plan, scope: Scope, understood: _Understood) -> _Plan | None:
+    """The plan with identifiers sent without an authority placed in the sender's default
+    domain; None (and AE 204) if one is in a domain the sender does not own."""
+    def place(identifiers: tuple[Identifier, ...]) -> tuple[Identifier, ...]:
+        return tuple(i if i.authority else dataclasses.replace(
+            i, authority=scope.default_authority) for i in identifiers)
+
+    patient = plan.patient and dataclasses.replace(
+        plan.patient, identifiers=place(plan.patient.identifiers))
+    discharge = plan.discharge and dataclasses.replace(
+        plan.discharge, identifiers=place(plan.discharge.identifiers))
+    placed = dataclasses.replace(plan, patient=patient, discharge=discharge,
+                                 survivor=place(plan.survivor), prior=place(plan.prior))
+    errors = [AckError(UNKNOWN_KEY_IDENTIFIER, Location(segment, 1, number),
+                       f"{segment}-{number} holds identifier {ident.value!r} of assigning "
+                       f"authority {ident.authority!r}, which facility {scope.facility_name!r} "
+                       f"does not own (its domains: {', '.join(scope.authorities) or 'none'})")
+              for segment, number, ident in _identifiers_of(placed)
+              if not scope.owns(ident.authority)]
+    if not errors:
+        return placed
+    understood.outcome = Outcome.ERROR
+    understood.errors.extend(errors)
+    understood.text = "identifier outside the facility's domains"
+    return None
+
+
+def _identifiers_of(plan: _Plan) -> list[tuple[str, int, Identifier]]:
+    found = [("PID", 3, i) for i in plan.survivor] + [("MRG", 1, i) for i in plan.prior]
+    for record in (plan.patient, plan.discharge):
+        if record is not None:
+            found.extend(("PID", 3, i) for i in record.identifiers)
+    return found
+
+
+def _journal_row(session: Session, facility_id: int,
+                 key: tuple[str, str, str]) -> HL7Message | None:
     return session.scalars(select(HL7Message).where(
-        HL7Message.sending_application == key[0], HL7Message.sending_facility == key[1],
+        HL7Message.facility_id == facility_id, HL7Message.sending_application == key[0],
         HL7Message.control_id == key[2])).first()
 
 
@@ -200,15 +293,15 @@ def _digest(message: er7.Message | None, payload: str | bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _key(message: er7.Message | None, digest: str) -> tuple[str, str, str]:
-    if message is None:
-        return ("", "", "unparsed:" + digest)
-    return (message.get("MSH-3")[:255], message.get("MSH-4")[:255], message.control_id[:199])
+def _key(message: er7.Message) -> tuple[str, str, str]:
+    """(MSH-3, MSH-4, MSH-10); the control id's length was checked on the way in."""
+    return (message.get("MSH-3")[:255], message.get("MSH-4")[:255], message.control_id)
 
 
-def _understand(payload: str | bytes, encoding: str, caller: Caller,
-                settings: Settings) -> _Understood:
+def _understand(payload: str | bytes, encoding: str, caller: Sender, settings: Settings,
+                bounds: limits.Limits) -> _Understood:
     try:
+        limits.check_size(len(payload), bounds)
         if encoding == "xml":
             message = v2xml.from_xml(payload)
             document = payload if isinstance(payload, bytes) else payload.encode("utf-8")
@@ -216,12 +309,23 @@ def _understand(payload: str | bytes, encoding: str, caller: Caller,
             message = er7.parse(payload, settings.hl7_default_charset)
             document = None
     except HL7Error as exc:
-        return _Understood(None, Outcome.REJECTED, [_as_ack_error(exc)], "message not understood")
+        return _Understood(None, Outcome.REJECTED, [_as_ack_error(exc)], "message not understood",
+                           keyed=False)
     sender = message.get("MSH-4.1") or message.get("MSH-4")
     if sender != caller.facility_name:
         error = AckError(APPLICATION_INTERNAL_ERROR, Location("MSH", 1, 4),
-                         "MSH-4 is not the authenticated facility")
-        return _Understood(message, Outcome.REJECTED, [error], "sending facility not allowed")
+                         f"MSH-4 is {sender!r}; this account sends as {caller.facility_name!r}")
+        return _Understood(message, Outcome.REJECTED, [error], "sending facility not allowed",
+                           keyed=False)
+    try:
+        limits.check_envelope(message, bounds)
+    except HL7Error as exc:
+        return _Understood(message, Outcome.REJECTED, [_as_ack_error(exc)], exc.reason,
+                           keyed=False)
+    too_long = limits.field_errors(message, bounds)
+    if too_long:
+        return _Understood(message, Outcome.ERROR, [_as_ack_error(e) for e in too_long],
+                           "field too long")
     problem = _unsupported(message)
     if problem is not None:
         return _Understood(message, Outcome.REJECTED, [problem], problem.text)
@@ -249,27 +353,28 @@ def _unsupported(message: er7.Message) -> AckError | None:
     return None
 
 
-def _apply(session: Session, settings: Settings, caller: Caller, plan: _Plan,
+def _apply(session: Session, settings: Settings, scope: Scope, plan: _Plan,
            message_id: int, received: dt.datetime) -> str | None:
     """The message's effect on the index and the monitor; the LOS alert line, if any."""
     if plan.discharge is not None:
         record = plan.discharge
         person = mpi.upsert(session, PatientRecord(record.identifiers), plan.event_time)
-        decision = los.discharge(session, facility_id=caller.facility_id, person=person,
+        decision = los.discharge(session, facility_id=scope.facility_id, person=person,
                                  record=record, message_id=message_id, received_at=received,
                                  window_seconds=settings.los_window_seconds,
                                  factor=settings.los_factor)
         if decision.alert is None:
             return None
         alert = decision.alert
+        mrn = _medical_record_number(record.identifiers)
         line = json.dumps({
-            "facility": caller.facility_name, "visit": alert.visit_number,
-            "patient": alert.patient_enterprise_id, "los_days": alert.los_days,
+            "facility": scope.facility_name, "visit": alert.visit_number,
+            "mrn": mrn.value, "assigning_authority": mrn.authority, "los_days": alert.los_days,
             "window_average": alert.window_average, "window_size": alert.window_size,
             "time": received.isoformat()})
         if settings.smtp_url:
             notify.enqueue(session, "los_alert",
-                           f"Excessive length of stay at {caller.facility_name}: "
+                           f"Excessive length of stay at {scope.facility_name}: "
                            f"visit {alert.visit_number or '(none)'}",
                            f"Length of stay {alert.los_days:.2f} days is more than "
                            f"{settings.los_factor} x the average {alert.window_average:.2f} "
@@ -281,11 +386,17 @@ def _apply(session: Session, settings: Settings, caller: Caller, plan: _Plan,
         if prior is None:
             raise MergeError("MRG-1 names no patient in the index")
         survivor = mpi.upsert(session, PatientRecord(plan.survivor), plan.event_time)
-        mpi.merge(session, survivor, prior)
+        mpi.merge(session, survivor, prior, scope.authorities)
         return None
     if plan.patient is not None:
         mpi.upsert(session, plan.patient, plan.event_time)
     return None
+
+
+def _medical_record_number(identifiers: tuple[Identifier, ...]) -> Identifier:
+    """How an alert names the patient to people: the MRN (type MR) or the first id."""
+    return next((i for i in identifiers if i.type == "MR"),
+                identifiers[0] if identifiers else Identifier("", ""))
 
 
 def _cx(message: er7.Message, segment: str, number: int) -> tuple[Identifier, ...]:

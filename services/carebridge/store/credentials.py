@@ -3,12 +3,15 @@
 A WS-Security PasswordDigest is SHA-1(nonce + created + password), so the server
 needs the password itself to check one. carebridge keeps that copy only for
 facilities that enable digest, sealed with AES-GCM under a key every node shares
-(``CAREBRIDGE_SECRET_KEY``); the scrypt hash alone checks PasswordText.
+(``CAREBRIDGE_SECRET_KEY``); the scrypt hash alone checks PasswordText. A key's
+fingerprint (an HMAC under the key, never the key) lets the database remember which
+key it was set up with.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -22,6 +25,7 @@ SCRYPT_N = 2**14
 SCRYPT_R = 8
 SCRYPT_P = 1
 _SALT_BYTES = 16
+_FINGERPRINT_LABEL = b"carebridge key fingerprint"
 
 
 def hash_password(password: str) -> str:
@@ -43,6 +47,22 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(actual, _unb64(expected))
 
 
+def check_password(password: str, stored: str | None) -> bool:
+    """``verify_password``, where None (no such account) costs the same scrypt work against
+    a decoy and is False: a wrong name answers as slowly as a wrong password."""
+    if stored is None:
+        verify_password(password, _decoy_hash())
+        return False
+    return verify_password(password, stored)
+
+
+@functools.cache
+def _decoy_hash() -> str:
+    # Today's parameters and a random digest: no password matches, none needs hashing now.
+    return "$".join(["scrypt", str(SCRYPT_N), str(SCRYPT_R), str(SCRYPT_P),
+                     _b64(os.urandom(_SALT_BYTES)), _b64(os.urandom(32))])
+
+
 class VerifiedCache:
     """Remembers recent successful scrypt checks, so a busy client pays for one, not each call.
 
@@ -56,12 +76,16 @@ class VerifiedCache:
         self._seen: dict[bytes, None] = {}
         self._lock = threading.Lock()
 
-    def verify(self, password: str, stored: str) -> bool:
+    def verify(self, password: str, stored: str | None) -> bool:
+        """As ``check_password``; only successes are remembered, so a wrong password or
+        an unknown name always pays for the full check."""
+        if stored is None:
+            return check_password(password, None)
         key = hashlib.sha256(stored.encode("utf-8") + b"\0" + password.encode("utf-8")).digest()
         with self._lock:
             if key in self._seen:
                 return True
-        if not verify_password(password, stored):
+        if not check_password(password, stored):
             return False
         with self._lock:
             if len(self._seen) >= self._size:
@@ -81,12 +105,14 @@ class SecretBox:
 
     def __init__(self, key: bytes) -> None:
         self._aead = AESGCM(hashlib.sha256(key).digest())
+        self.fingerprint = key_fingerprint(key)
 
     @classmethod
     def from_settings(cls, secret_key: str, key_file: Path) -> SecretBox:
         if secret_key:
             return cls(secret_key.encode("utf-8"))
-        return cls(_load_or_create_key(key_file))
+        key = read_key(key_file)
+        return cls(create_key(key_file) if key is None else key)
 
     def seal(self, facility_name: str, secret: str) -> str:
         nonce = os.urandom(12)
@@ -106,16 +132,40 @@ class SecretBox:
         return plain.decode("utf-8")
 
 
-def _load_or_create_key(path: Path) -> bytes:
+def key_fingerprint(key: bytes) -> str:
+    """Names a key without revealing it: 16 hex digits of HMAC-SHA256(key, label)."""
+    return hmac.new(key, _FINGERPRINT_LABEL, hashlib.sha256).hexdigest()[:16]
+
+
+def read_key(path: Path) -> bytes | None:
+    """The key file's bytes, or None when there is no such file."""
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = os.urandom(32)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        return None
+
+
+def create_key(path: Path) -> bytes:
+    """A new random key file (mode 0600); if another process made one first, its key.
+
+    The key is written under a temporary name and linked into place, so a concurrent
+    reader never sees a half-written file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = os.urandom(32)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(key)
-        return key
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(temporary, path)
+    except FileExistsError:
+        return path.read_bytes()
+    finally:
+        temporary.unlink(missing_ok=True)
+    return key
 
 
 def _b64(raw: bytes) -> str:

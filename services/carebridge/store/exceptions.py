@@ -2,7 +2,9 @@
 
 StoreError
  ├── FacilityExists     a facility of that name is already registered
- └── MigrationError     the database schema is missing or behind the code
+ ├── AuthorityTaken     another facility owns that assigning authority
+ ├── MigrationError     the database schema is missing or behind the code
+ └── SecretKeyMismatch  the digest-secret key is not the one the database was set up with
 """
 
 
@@ -14,5 +16,24 @@ class FacilityExists(StoreError):
     """A facility of that name is already registered."""
 
 
+class AuthorityTaken(StoreError):
+    """An identifier domain has one owner: another facility already registered it."""
+
+
 class MigrationError(StoreError):
     """The database is not at the schema this code needs."""
+
+
+class SecretKeyMismatch(StoreError):
+    """The secret key is not the one this database's PasswordDigest secrets were sealed with.
+
+    ``expected`` is the fingerprint the database recorded (None before one was), ``actual``
+    this key's (None when there is no key at all).
+    """
+
+    def __init__(self, detail: str, expected: str | None, actual: str | None) -> None:
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"the secret key does not match the one this database was set up with ({detail}); "
+            "set CAREBRIDGE_SECRET_KEY or CAREBRIDGE_SECRET_KEY_FILE to the original key")

@@ -1,14 +1,20 @@
-"""Facility accounts: the names OSCAR's integrator client logs in with."""
+"""Facility accounts (the names OSCAR's integrator client logs in with) and the
+identifier domains each owns."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from carebridge.store.credentials import SecretBox, hash_password
-from carebridge.store.exceptions import FacilityExists, StoreError
-from carebridge.store.models import Facility
+from carebridge.store.exceptions import AuthorityTaken, FacilityExists, StoreError
+from carebridge.store.models import Facility, FacilityAuthority
+
+MAX_AUTHORITY_LENGTH = 128
 
 
 def add_facility(
@@ -19,16 +25,20 @@ def add_facility(
     description: str | None = None,
     digest_box: SecretBox | None = None,
     is_admin: bool = False,
+    authorities: Iterable[str] = (),
 ) -> Facility:
     """Register a facility; with ``digest_box`` it may also log in with PasswordDigest.
 
-    An ``is_admin`` facility may read every facility's import log on the status page.
+    ``authorities`` are the identifier domains it owns (default: its own name; the first
+    is where identifiers sent without an assigning authority go). An ``is_admin``
+    facility reads every facility's data (status page, index, alerts).
     """
     name = name.strip()
     if not name:
         raise StoreError("facility name must not be empty")
     if not password:
         raise StoreError("facility password must not be empty")
+    domains = _clean_authorities(authorities) or [name]
     facility = Facility(
         name=name,
         description=description,
@@ -41,7 +51,76 @@ def add_facility(
         session.flush()
     except IntegrityError as exc:
         raise FacilityExists(f"facility {name!r} already exists") from exc
+    add_authorities(session, facility, domains)
     return facility
+
+
+def add_authorities(session: Session, facility: Facility, authorities: Iterable[str]) -> None:
+    """Give ``facility`` more identifier domains; AuthorityTaken if another owns one."""
+    for authority in _clean_authorities(authorities):
+        owner = session.scalars(select(Facility).join(FacilityAuthority).where(
+            FacilityAuthority.authority == authority)).one_or_none()
+        if owner is not None:
+            if owner.id == facility.id:
+                continue
+            raise AuthorityTaken(f"assigning authority {authority!r} already belongs to "
+                                 f"facility {owner.name!r}")
+        session.add(FacilityAuthority(facility_id=facility.id, authority=authority))
+        session.flush()
+
+
+def _clean_authorities(authorities: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for raw in authorities:
+        authority = raw.strip()
+        if not authority:
+            raise StoreError("an assigning authority must not be empty")
+        if len(authority) > MAX_AUTHORITY_LENGTH:
+            raise StoreError(f"assigning authority {authority[:40]!r}... is longer than "
+                             f"{MAX_AUTHORITY_LENGTH} characters")
+        if authority not in out:
+            out.append(authority)
+    return out
+
+
+def authorities_of(session: Session, facility_id: int) -> list[str]:
+    """The facility's domains, the default (first registered) first."""
+    return list(session.scalars(select(FacilityAuthority.authority).where(
+        FacilityAuthority.facility_id == facility_id).order_by(FacilityAuthority.id)))
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one facility may write and read: the identifier domains it owns.
+
+    An admin facility reads everything but still writes only in its own domains.
+    """
+
+    facility_id: int
+    facility_name: str
+    authorities: tuple[str, ...]
+    is_admin: bool = False
+
+    @property
+    def default_authority(self) -> str:
+        """Where an identifier sent without an assigning authority belongs."""
+        return self.authorities[0] if self.authorities else self.facility_name
+
+    def owns(self, authority: str) -> bool:
+        return authority in self.authorities
+
+
+_SCOPE = (select(Facility.name, Facility.is_admin, FacilityAuthority.authority)
+          .outerjoin(FacilityAuthority, FacilityAuthority.facility_id == Facility.id))
+
+
+def scope_of(session: Session, facility_id: int) -> Scope:
+    rows = session.execute(_SCOPE.where(Facility.id == facility_id)
+                           .order_by(FacilityAuthority.id)).all()
+    if not rows:
+        raise StoreError(f"no facility with id {facility_id}")
+    return Scope(facility_id, rows[0][0],
+                 tuple(r[2] for r in rows if r[2] is not None), bool(rows[0][1]))
 
 
 def find_facility(session: Session, name: str) -> Facility | None:

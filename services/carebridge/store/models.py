@@ -91,6 +91,21 @@ class Facility(Base):
     last_updated: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
+class FacilityAuthority(Base):
+    """An identifier domain (HL7 assigning authority) and the one facility that owns it.
+
+    The PIX "identity source" rule: only the owner may create or change identifiers in
+    the domain, and what a facility may read is what its domains reach.
+    """
+
+    __tablename__ = "facility_authority"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"), index=True)
+    authority: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class ImportLog(Base):
     """One push file's import: OSCAR's ImportLog plus carebridge's reason and counts."""
 
@@ -171,13 +186,15 @@ class WsseNonce(Base):
 class HL7Message(Base):
     """Every submitted HL7 message and the acknowledgment it got (the journal).
 
-    (sending application, sending facility, control id) is unique: the database,
-    not a read-then-write check, makes a resend through any node a duplicate.
+    (facility, sending application, control id) is unique: the database, not a
+    read-then-write check, makes a resend through any node a duplicate, and the key
+    belongs to the authenticated facility, so no other caller can occupy it. A reply
+    other than AA keeps at most the first 64 KiB of the body (``raw_length`` is the whole).
     """
 
     __tablename__ = "hl7_message"
     __table_args__ = (
-        UniqueConstraint("sending_application", "sending_facility", "control_id"),
+        UniqueConstraint("facility_id", "sending_application", "control_id"),
         Index("ix_hl7_message_facility_received", "facility_id", "received_at"),
     )
 
@@ -191,7 +208,29 @@ class HL7Message(Base):
     encoding: Mapped[str] = mapped_column(String(8))  # er7 | xml
     body_sha256: Mapped[str] = mapped_column(String(64))
     raw: Mapped[str] = mapped_column(Text)
+    raw_length: Mapped[int | None] = mapped_column(BigInteger)
     ack_code: Mapped[str] = mapped_column(String(2))
+    reply: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class HL7Rejection(Base):
+    """A message refused before it was accepted (not HL7, another facility's MSH-4, no
+    usable control id, over a limit): logged under the authenticated caller, never under
+    a journal key, and only the first 64 KiB of its body with its length and hash."""
+
+    __tablename__ = "hl7_rejection"
+    __table_args__ = (Index("ix_hl7_rejection_facility_received", "facility_id",
+                            "received_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    encoding: Mapped[str] = mapped_column(String(8))
+    control_id: Mapped[str | None] = mapped_column(String(199))  # as sent, cut to 199
+    reason: Mapped[str] = mapped_column(Text)
+    body_length: Mapped[int] = mapped_column(BigInteger)
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    body_prefix: Mapped[str] = mapped_column(Text)
     reply: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -285,3 +324,14 @@ class OutboxMessage(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ServiceSetting(Base):
+    """A value the whole service shares, one row per name (e.g. the secret key's
+    fingerprint, so a node started with another key refuses to run)."""
+
+    __tablename__ = "service_setting"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
