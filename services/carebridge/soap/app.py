@@ -10,9 +10,9 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import logging
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from lxml import etree
@@ -22,10 +22,10 @@ from sqlalchemy.exc import OperationalError
 
 from carebridge.config import Settings
 from carebridge.soap import jaxws as jaxws_shape
-from carebridge.soap.exceptions import AuthenticationFailed
+from carebridge.soap.exceptions import SecurityFault
 from carebridge.soap.faults import to_fault, unavailable
 from carebridge.soap.protocol import CarebridgeSoap11
-from carebridge.soap.wsse.authenticate import Caller, authenticate
+from carebridge.soap.wsse.authenticate import Caller, authenticate, security_header
 from carebridge.soap.wsse.namespaces import WSSE
 from carebridge.store.database import Database
 
@@ -69,9 +69,19 @@ def as_utc(value: dt.datetime | None) -> dt.datetime | None:
     return value
 
 
-@cache
+_thread_schemas = threading.local()
+
+
 def contract_schema(wsdl_path: Path) -> etree.XMLSchema:
-    """The XML Schema inside a WSDL's types, compiled once per process."""
+    """The XML Schema inside a WSDL's types, compiled once per thread: lxml keeps one error
+    log per schema object, so request threads sharing one would read each other's errors."""
+    schemas: dict[Path, etree.XMLSchema] = _thread_schemas.__dict__.setdefault("by_path", {})
+    if wsdl_path not in schemas:
+        schemas[wsdl_path] = _compile_contract_schema(wsdl_path)
+    return schemas[wsdl_path]
+
+
+def _compile_contract_schema(wsdl_path: Path) -> etree.XMLSchema:
     tree = etree.parse(str(wsdl_path), etree.XMLParser(resolve_entities=False, no_network=True))
     schema = tree.find(".//{http://www.w3.org/2001/XMLSchema}schema")
     if schema is None:
@@ -103,12 +113,12 @@ def soap_application(
         tns=tns,
         name=name,
         in_protocol=CarebridgeSoap11(
-            understood_headers=understood, body_schema=lambda: contract_schema(contract)
+            understood_headers=understood, body_schema=lambda: contract_schema(contract),
+            authenticate=_authenticate,
         ),
         out_protocol=CarebridgeSoap11(understood_headers=understood, jaxws_output=jaxws),
     )
     app.carebridge = env  # type: ignore[attr-defined]
-    app.event_manager.add_listener("method_call", _authenticate)
     wsgi = WsgiApplication(app, max_content_length=env.settings.max_request_bytes)
     if jaxws:
         wsgi.doc.wsdl11.event_manager.add_listener(
@@ -118,15 +128,16 @@ def soap_application(
 
 
 def _authenticate(ctx) -> None:  # type: ignore[no-untyped-def]
+    """Before the body is validated or deserialized (``CarebridgeSoap11``): a caller who
+    cannot authenticate is told nothing about the schema."""
     env: ServiceEnv = ctx.app.carebridge
-    security = None
+    headers = ctx.in_header_doc or ()
     provider_no = None
-    for header in ctx.in_header_doc or ():
-        if header.tag == WSSE_SECURITY:
-            security = header
-        elif header.tag == CAISI_PROVIDER:
+    for header in headers:
+        if header.tag == CAISI_PROVIDER:
             provider_no = (header.text or "").strip() or None
     try:
+        security = security_header(headers)
         with env.db.transaction() as session:
             caller = authenticate(
                 session,
@@ -134,10 +145,11 @@ def _authenticate(ctx) -> None:  # type: ignore[no-untyped-def]
                 box=env.db.secret_box,
                 freshness_seconds=env.settings.wsse_freshness_seconds,
             )
-    except AuthenticationFailed as exc:
+    except SecurityFault as exc:
         raise to_fault(exc) from None
-    except OperationalError:
-        log.exception("database unavailable during authentication")
+    except OperationalError as exc:
+        # An outage, not a bug: one line, no traceback (whose SQL could carry a name or nonce).
+        log.warning("database unavailable during authentication: %s", type(exc.orig).__name__)
         raise unavailable() from None
     ctx.udc = RequestContext(caller, provider_no)
     if provider_no:

@@ -2,24 +2,41 @@
 
 SoapError
  ├── RequestRejected            the request as a whole is unacceptable (Client)
- │    ├── RequestTooLarge       body over the configured cap
+ │    ├── RequestTooLarge       body, or its gzip-decoded form, over the configured cap (413)
+ │    ├── UnsupportedMedia      not an XML Content-Type, or a Content-Encoding not gzip (415)
+ │    ├── UndecodableBody       a gzip body that does not decode (400)
  │    ├── UnsafeXml             DOCTYPE, entity declarations, processing tricks
  │    ├── MalformedXml          not well-formed; carries line and column
+ │    ├── MalformedEnvelope     no Body, an empty Body, two operations, a bad header attribute
+ │    ├── VersionMismatch       an Envelope that is not SOAP 1.1's
  │    ├── SchemaInvalid         not valid against the contract's schema; carries path
  │    └── MustUnderstandFault   a mustUnderstand header carebridge does not process
- ├── AuthenticationFailed       missing, malformed or wrong WS-Security credentials
+ ├── SecurityFault              WS-Security 1.0 §12 faults: codes in the wsse namespace
+ │    ├── InvalidSecurity       the wsse:Security headers themselves are unacceptable
+ │    └── AuthenticationFailed  missing, malformed or wrong credentials
  └── ClientError                calling a service (soap.client)
       ├── ServiceUnreachable    no answer after the retries
       └── ServiceRefused        a Fault or HTTP error that resending would not cure
+
+``http_status`` is the reply's status: 500 for every SOAP Fault (SOAP 1.1 §6.2), other
+codes only for what is refused before the body is read as SOAP.
 """
 
 from __future__ import annotations
 
+from carebridge.soap.wsse.namespaces import WSSE
+
 
 class SoapError(Exception):
-    """Base of every SOAP-edge error. ``faultcode`` is the SOAP 1.1 fault code."""
+    """Base of every SOAP-edge error.
+
+    ``faultcode`` is the SOAP 1.1 fault code: a local name in the SOAP envelope namespace,
+    or, when ``fault_namespace`` is set, in that namespace.
+    """
 
     faultcode = "Server"
+    fault_namespace: str | None = None
+    http_status = 500
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -32,10 +49,21 @@ class RequestRejected(SoapError):
 
 class RequestTooLarge(RequestRejected):
     faultcode = "Client.RequestTooLarge"
+    http_status = 413
 
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"request body exceeds {limit} bytes")
+    def __init__(self, limit: int, message: str | None = None) -> None:
+        super().__init__(message or f"request body exceeds {limit} bytes")
         self.limit = limit
+
+
+class UnsupportedMedia(RequestRejected):
+    faultcode = "Client.UnsupportedMediaType"
+    http_status = 415
+
+
+class UndecodableBody(RequestRejected):
+    faultcode = "Client.BadContentEncoding"
+    http_status = 400
 
 
 class UnsafeXml(RequestRejected):
@@ -50,6 +78,14 @@ class MalformedXml(RequestRejected):
         super().__init__(message + where)
         self.line = line
         self.column = column
+
+
+class MalformedEnvelope(RequestRejected):
+    faultcode = "Client"
+
+
+class VersionMismatch(RequestRejected):
+    faultcode = "VersionMismatch"
 
 
 class SchemaInvalid(RequestRejected):
@@ -70,9 +106,16 @@ class MustUnderstandFault(RequestRejected):
         self.header = header
 
 
-class AuthenticationFailed(SoapError):
-    # WS-Security 1.1 fault codes are qualified names in the wsse namespace.
-    faultcode = "Client.FailedAuthentication"
+class SecurityFault(SoapError):
+    fault_namespace = WSSE
+
+
+class InvalidSecurity(SecurityFault):
+    faultcode = "InvalidSecurity"
+
+
+class AuthenticationFailed(SecurityFault):
+    faultcode = "FailedAuthentication"
 
     def __init__(self, message: str = "the security token could not be authenticated") -> None:
         super().__init__(message)

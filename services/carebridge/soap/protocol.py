@@ -1,30 +1,32 @@
 """Spyne's SOAP 1.1 protocol with carebridge's input rules and JAX-WS output.
 
 Input goes through ``safe_xml`` (never Spyne's own parser, which logs whole
-payloads on a syntax error), mustUnderstand headers are checked, and the body is
-validated against the contract's schema, i.e. the checked-in WSDL, not Spyne's
-regenerated one. Output has the JAX-WS element form (see ``jaxws``).
+payloads on a syntax error), the envelope is read strictly (``envelope``),
+mustUnderstand headers are checked, the caller is authenticated, and only then is
+the body validated against the contract's schema, i.e. the checked-in WSDL, not
+Spyne's regenerated one: an unauthenticated caller learns nothing about the schema.
+Output has the JAX-WS element form (see ``jaxws``) and qualified fault codes.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Collection
+from typing import Any
 
 from lxml import etree
 from spyne.const.http import HTTP_405
 from spyne.error import RequestNotAllowed
+from spyne.model.fault import Fault
 from spyne.protocol.soap import Soap11
 from spyne.server.http import HttpTransportContext
 
-from carebridge.soap import safe_xml
+from carebridge.soap import envelope, safe_xml
 from carebridge.soap.exceptions import MustUnderstandFault, SchemaInvalid, SoapError
-from carebridge.soap.faults import to_fault
+from carebridge.soap.faults import QualifiedFault, qualify_fault_code, to_fault
 from carebridge.soap.jaxws import unqualify_descendants
 
-SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
-_MUST_UNDERSTAND = f"{{{SOAP11_ENV}}}mustUnderstand"
-_ACTOR = f"{{{SOAP11_ENV}}}actor"
-_NEXT_ACTOR = "http://schemas.xmlsoap.org/soap/actor/next"
+log = logging.getLogger(__name__)
 
 
 class CarebridgeSoap11(Soap11):
@@ -33,12 +35,16 @@ class CarebridgeSoap11(Soap11):
         *,
         understood_headers: Collection[str] = (),
         body_schema: Callable[[], etree.XMLSchema] | None = None,
+        authenticate: Callable[[Any], None] | None = None,
         jaxws_output: bool = True,
         **kwargs: object,
     ) -> None:
+        """``authenticate(ctx)`` runs after the header checks and before schema validation;
+        it raises a Fault to refuse the request."""
         super().__init__(validator=None, **kwargs)
         self.understood_headers = frozenset(understood_headers)
         self._body_schema = body_schema
+        self._authenticate = authenticate
         self.jaxws_output = jaxws_output
 
     def create_in_document(self, ctx, charset=None):  # type: ignore[no-untyped-def]
@@ -58,11 +64,31 @@ class CarebridgeSoap11(Soap11):
             raise to_fault(exc) from None
 
     def decompose_incoming_envelope(self, ctx, message=Soap11.REQUEST):  # type: ignore[no-untyped-def]
-        super().decompose_incoming_envelope(ctx, message)
-        if message == self.REQUEST and ctx.in_header_doc:
-            for header in ctx.in_header_doc:
-                if self._must_understand(header) and header.tag not in self.understood_headers:
-                    raise to_fault(MustUnderstandFault(str(header.tag)))
+        if message != self.REQUEST:
+            super().decompose_incoming_envelope(ctx, message)
+            return
+        root, _ids = ctx.in_document
+        try:
+            headers, body = envelope.split_envelope(root)
+            ctx.in_document = root
+            ctx.in_header_doc = headers
+            ctx.in_body_doc = body
+            ctx.method_request_string = body.tag
+            for header in headers:
+                if envelope.must_understand(header) and header.tag not in self.understood_headers:
+                    raise MustUnderstandFault(str(header.tag))
+        except SoapError as exc:
+            raise to_fault(exc) from None
+        try:
+            if self._authenticate is not None:
+                self._authenticate(ctx)
+            self.validate_body(ctx, message)
+        except Fault:
+            raise
+        except Exception:
+            # Spyne would let it escape as an HTML error page; answer a SOAP Fault instead.
+            log.exception("unexpected error while admitting a request")
+            raise Fault(faultcode="Server", faultstring="internal error") from None
 
     def validate_body(self, ctx, message):  # type: ignore[no-untyped-def]
         if self._body_schema is None or ctx.in_body_doc is None or message != self.REQUEST:
@@ -76,16 +102,12 @@ class CarebridgeSoap11(Soap11):
 
     def serialize(self, ctx, message):  # type: ignore[no-untyped-def]
         super().serialize(ctx, message)
-        if self.jaxws_output and ctx.out_error is None and ctx.out_body_doc is not None:
+        if ctx.out_body_doc is None:
+            return
+        if isinstance(ctx.out_error, QualifiedFault):
+            for fault in ctx.out_body_doc:
+                qualify_fault_code(fault, ctx.out_error)
+        elif self.jaxws_output and ctx.out_error is None:
             for wrapper in ctx.out_body_doc:
                 unqualify_descendants(wrapper)
-
-    @staticmethod
-    def _must_understand(header: etree._Element) -> bool:
-        if not isinstance(header.tag, str):
-            return False
-        if header.get(_MUST_UNDERSTAND) not in ("1", "true"):
-            return False
-        actor = header.get(_ACTOR)
-        return actor in (None, "", _NEXT_ACTOR)
 

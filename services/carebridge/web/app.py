@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
-from collections import Counter
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 from sqlalchemy import func, select
 
@@ -17,12 +17,12 @@ from carebridge.contracts import contract_path
 from carebridge.integrator import facility_service
 from carebridge.patients import service as patient_service
 from carebridge.soap.app import ServiceEnv
-from carebridge.soap.exceptions import RequestTooLarge
+from carebridge.soap.exceptions import RequestRejected
 from carebridge.store.database import Database
 from carebridge.store.models import ImportLog
-from carebridge.web import status
+from carebridge.web import metrics, status
 from carebridge.web.drain import is_draining
-from carebridge.web.limits import read_capped_body
+from carebridge.web.limits import read_capped_body, require_xml
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +49,6 @@ class CarebridgeApp:
         }
         for mount, service in self.mounts.items():
             service.event_manager.add_listener("wsdl", _address_rewriter(mount))
-        self._lock = threading.Lock()
-        self._requests: Counter[tuple[str, str]] = Counter()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or "/"
@@ -74,14 +72,12 @@ class CarebridgeApp:
         environ["PATH_INFO"] = environ["PATH_INFO"][len(mount):]
         if environ.get("REQUEST_METHOD") == "POST":
             try:
-                read_capped_body(environ, self.settings.max_request_bytes)
-            except RequestTooLarge as exc:
-                self._count(mount, "413")
-                body = _FAULT.format(code="Client.RequestTooLarge", text=exc.message).encode()
-                start_response("413 Request Entity Too Large",
-                               [("Content-Type", "text/xml; charset=utf-8"),
-                                ("Content-Length", str(len(body)))])
-                return [body]
+                read_capped_body(environ, self.settings.max_request_bytes,
+                                 self.settings.max_compression_ratio)
+                require_xml(environ)
+            except RequestRejected as exc:
+                self._count(mount, str(exc.http_status))
+                return _refusal(exc, start_response)
 
         def counting_start_response(status: str, headers: list, exc_info: Any = None) -> Any:
             self._count(mount, status.split(" ", 1)[0])
@@ -91,8 +87,7 @@ class CarebridgeApp:
         return service(environ, counting_start_response)
 
     def _count(self, mount: str, status: str) -> None:
-        with self._lock:
-            self._requests[(mount, status)] += 1
+        metrics.count_request(mount, status)
 
     def _health(self, start_response: StartResponse) -> Iterable[bytes]:
         if is_draining():
@@ -102,24 +97,35 @@ class CarebridgeApp:
         return _json(start_response, "200 OK", {"status": "ok"})
 
     def _metrics(self, start_response: StartResponse) -> Iterable[bytes]:
-        lines = ["# TYPE carebridge_requests_total counter"]
-        with self._lock:
-            for (mount, status), count in sorted(self._requests.items()):
-                lines.append(f'carebridge_requests_total{{service="{mount}",status="{status}"}} '
-                             f"{count}")
-        lines.append("# TYPE carebridge_import_logs gauge")
+        """The node's request counters (every worker's) and the import log by status."""
+        body = metrics.render(self._database_gauges)
+        start_response("200 OK", [("Content-Type", metrics.CONTENT_TYPE),
+                                  ("Content-Length", str(len(body)))])
+        return [body]
+
+    def _database_gauges(self) -> list[Any]:
         try:
             with self.db.transaction() as session:
                 rows = session.execute(
                     select(ImportLog.status, func.count()).group_by(ImportLog.status)
                 ).all()
-            for status, count in sorted(rows):
-                lines.append(f'carebridge_import_logs{{status="{status}"}} {count}')
-            lines.append("carebridge_database_up 1")
         except Exception:
-            lines.append("carebridge_database_up 0")
-        return _plain(start_response, "200 OK", "\n".join(lines) + "\n",
-                      "text/plain; version=0.0.4")
+            return [metrics.gauge("carebridge_database_up", "1 when the database answers",
+                                  {(): 0})]
+        return [metrics.gauge("carebridge_import_logs", "Import log entries by status",
+                              {(status,): count for status, count in rows}, ("status",)),
+                metrics.gauge("carebridge_database_up", "1 when the database answers",
+                              {(): 1})]
+
+
+def _refusal(error: RequestRejected, start_response: StartResponse) -> Iterable[bytes]:
+    """A request refused before any service read it: a SOAP Client fault, with the HTTP
+    status that says why (413 too large, 415 not XML or an unknown coding, 400 undecodable)."""
+    body = _FAULT.format(code=error.faultcode, text=xml_escape(error.message)).encode()
+    status_line = f"{error.http_status} {HTTPStatus(error.http_status).phrase}"
+    start_response(status_line, [("Content-Type", "text/xml; charset=utf-8"),
+                                 ("Content-Length", str(len(body)))])
+    return [body]
 
 
 def _schema_file(name: str, start_response: StartResponse) -> Iterable[bytes]:

@@ -13,11 +13,9 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import functools
 import hashlib
 import json
 import logging
-import secrets
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -27,7 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carebridge.store.credentials import hash_password, verify_password
+from carebridge.store.credentials import check_password
 from carebridge.store.database import Database
 from carebridge.store.facilities import find_facility, list_facilities
 from carebridge.store.models import Facility, ImportLog, ImportStatus
@@ -197,12 +195,13 @@ def authenticate(session: Session, authorization: str | None) -> Viewer | None:
         return None
     name, password = credentials
     facility = find_facility(session, name)
-    if facility is None or not facility.enabled:
-        verify_password(password, _decoy_hash())  # same work as a real check: no name probing
-        log.warning("status sign-in failed: unknown or disabled facility %r", name)
-        return None
-    if not verify_password(password, facility.password_hash):
-        log.warning("status sign-in failed: bad password for facility %r", name)
+    if facility is not None and not facility.enabled:
+        facility = None
+    # The same work for an unknown name as for a real check: no name probing by timing.
+    matched = check_password(password, facility.password_hash if facility else None)
+    if facility is None or not matched:
+        why = "bad password for facility" if facility else "unknown or disabled facility"
+        log.warning("status sign-in failed: %s %r", why, name)
         return None
     return Viewer(facility.id, facility.name, facility.is_admin)
 
@@ -217,11 +216,6 @@ def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
         return None
     name, colon, password = decoded.partition(":")
     return (name, password) if colon and name else None
-
-
-@functools.cache
-def _decoy_hash() -> str:
-    return hash_password(secrets.token_urlsafe(16))
 
 
 # -- rendering --------------------------------------------------------------------------

@@ -7,13 +7,16 @@ import logging
 import secrets
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from lxml import etree
 from sqlalchemy.orm import Session
 
-from carebridge.soap.exceptions import AuthenticationFailed
+from carebridge.soap.envelope import actor_of
+from carebridge.soap.exceptions import AuthenticationFailed, InvalidSecurity
 from carebridge.soap.wsse import nonces
+from carebridge.soap.wsse.namespaces import WSSE
 from carebridge.soap.wsse.usernametoken import (
     check_fresh,
     created_text_of,
@@ -26,7 +29,10 @@ from carebridge.store.facilities import find_facility
 log = logging.getLogger(__name__)
 
 PURGE_ONE_IN = 200
+SECURITY = f"{{{WSSE}}}Security"
 _verified = VerifiedCache()
+# Checked against when the account has no digest secret: the same SHA-1 work, never a match.
+_DECOY_SECRET = secrets.token_urlsafe(24)
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,27 @@ class Caller:
     password_type: str
 
 
+def security_header(headers: Iterable[etree._Element]) -> etree._Element | None:
+    """The ``wsse:Security`` block meant for carebridge, or None; blocks for other actors are
+    not ours to read.
+
+    WS-Security 1.0 §5 allows one block per actor. With two for one actor, a server that
+    reads only one would let the other (perhaps invalid) one pass unexamined: refused.
+    """
+    seen: set[str | None] = set()
+    ours = None
+    for header in headers:
+        if header.tag != SECURITY:
+            continue
+        actor = actor_of(header)
+        if actor in seen:
+            raise InvalidSecurity("more than one wsse:Security header for the same actor")
+        seen.add(actor)
+        if actor is None:
+            ours = header
+    return ours
+
+
 def authenticate(
     session: Session,
     security: etree._Element | None,
@@ -86,30 +113,34 @@ def authenticate(
 ) -> Caller:
     """The facility that signed the request; AuthenticationFailed otherwise.
 
-    Every failure answers the client with the same words, so a caller cannot tell
-    an unknown facility from a wrong password; the log says which.
+    Every failure about the account answers the client with the same words and costs
+    the same work (a decoy hash for an unknown name), so neither the answer nor its
+    timing tells an unknown facility from a wrong password; the log says which.
     """
     if security is None:
         raise AuthenticationFailed("a wsse:Security header with a UsernameToken is required")
     now = now or dt.datetime.now(dt.UTC)
     token = find_token(security)
     check_fresh(token.created, now, freshness_seconds)
-    facility = _accounts.get(session, token.username)
-    if facility is None or not facility.enabled:
+    if token.is_digest and (token.nonce is None or token.created is None):
+        raise AuthenticationFailed("PasswordDigest needs wsse:Nonce and wsu:Created")
+    account = _accounts.get(session, token.username)
+    facility = account if account is not None and account.enabled else None
+    secret: str | None = None
+    if token.is_digest:
+        if facility is not None and facility.digest_secret:
+            secret = box.open(facility.name, facility.digest_secret)
+        matched = digest_matches(token, created_text_of(security), secret or _DECOY_SECRET)
+        ok = matched and secret is not None
+    else:
+        ok = _verified.verify(token.password, facility.password_hash if facility else None)
+    if facility is None:
         log.warning("authentication failed: unknown or disabled facility %r", token.username)
         raise AuthenticationFailed()
-    if token.is_digest:
-        if token.nonce is None or token.created is None:
-            raise AuthenticationFailed("PasswordDigest needs wsse:Nonce and wsu:Created")
-        secret = box.open(facility.name, facility.digest_secret) if facility.digest_secret else None
-        if secret is None:
-            log.warning("PasswordDigest refused: not enabled for facility %r", facility.name)
-            raise AuthenticationFailed("PasswordDigest is not enabled for this account")
-        if not digest_matches(token, created_text_of(security), secret):
-            log.warning("authentication failed: bad digest for facility %r", facility.name)
-            raise AuthenticationFailed()
-    elif not _verified.verify(token.password, facility.password_hash):
-        log.warning("authentication failed: bad password for facility %r", facility.name)
+    if not ok:
+        why = "bad password" if not token.is_digest else (
+            "bad digest" if secret is not None else "PasswordDigest not enabled")
+        log.warning("authentication failed: %s for facility %r", why, facility.name)
         raise AuthenticationFailed()
     if token.nonce is not None:
         expires = now + dt.timedelta(seconds=2 * freshness_seconds)
