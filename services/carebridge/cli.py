@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import click
@@ -67,6 +68,26 @@ def _database(settings: Settings, wait: float = 0.0):  # type: ignore[no-untyped
     return db
 
 
+def _check_secret_key(database: Any) -> None:
+    """Refuse to start with a key the database's PasswordDigest secrets were not sealed
+    with: one line now, instead of every digest login failing later."""
+    from carebridge.store.exceptions import StoreError
+
+    try:
+        database.secret_box  # noqa: B018 - loads the key and checks its fingerprint
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _make_directories(settings: Settings) -> None:
+    """The importer's directories, so a first push can be copied in right away."""
+    for folder in (settings.incoming_dir, settings.archive_dir, settings.work_dir):
+        try:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise click.ClickException(f"cannot create {folder}: {exc.strerror}") from None
+
+
 main.add_command(hl7)
 main.add_command(emr)
 
@@ -85,8 +106,11 @@ def db_upgrade(settings: Settings) -> None:
     """Apply the Alembic migrations up to the newest schema."""
     from carebridge.store.migrate import upgrade
 
-    upgrade(settings.database_url)
-    click.echo("database schema is current")
+    before, after = upgrade(settings.database_url)
+    if before == after:
+        click.echo(f"database schema is current ({after})")
+    else:
+        click.echo(f"database schema upgraded from {before or 'nothing'} to {after}")
 
 
 # -- facility -------------------------------------------------------------------
@@ -104,10 +128,13 @@ def facility() -> None:
 @click.option("--digest/--no-digest", default=True, show_default=True,
               help="Also accept WS-Security PasswordDigest (keeps an encrypted copy).")
 @click.option("--admin", is_flag=True, default=False,
-              help="May read every facility's import log on the /status page.")
+              help="May read every facility's data: import logs, patients, alerts.")
+@click.option("--authority", "authorities", multiple=True, metavar="AUTHORITY",
+              help="An identifier domain (HL7 assigning authority) the facility owns; "
+                   "repeatable, the first is the default. Default: NAME.")
 @click.pass_obj
 def facility_add(settings: Settings, name: str, password: str | None, description: str | None,
-                 digest: bool, admin: bool) -> None:
+                 digest: bool, admin: bool, authorities: tuple[str, ...]) -> None:
     """Register facility NAME."""
     from carebridge.store.exceptions import StoreError
     from carebridge.store.facilities import add_facility
@@ -122,7 +149,7 @@ def facility_add(settings: Settings, name: str, password: str | None, descriptio
         with database.transaction() as session:
             created = add_facility(session, name, password, description=description,
                                    digest_box=database.secret_box if digest else None,
-                                   is_admin=admin)
+                                   is_admin=admin, authorities=authorities)
             facility_id = created.id
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
@@ -134,20 +161,23 @@ def facility_add(settings: Settings, name: str, password: str | None, descriptio
 @click.pass_obj
 def facility_list(settings: Settings, as_json: bool) -> None:
     """List registered facilities."""
-    from carebridge.store.facilities import list_facilities
+    from carebridge.store.facilities import authorities_of, list_facilities
 
     with _database(settings).transaction() as session:
         rows = [
-            {"id": f.id, "name": f.name, "digest": f.digest_secret is not None,
+            {"id": f.id, "name": f.name, "authorities": authorities_of(session, f.id),
+             "admin": f.is_admin, "digest": f.digest_secret is not None,
              "enabled": f.enabled, "created": f.created_at.isoformat()}
             for f in list_facilities(session)
         ]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    table = Table("id", "name", "digest", "enabled", "created")
+    columns = ("id", "name", "authorities", "admin", "digest", "enabled", "created")
+    table = Table(*columns)
     for row in rows:
-        table.add_row(*(str(row[k]) for k in ("id", "name", "digest", "enabled", "created")))
+        table.add_row(*(", ".join(row[k]) if k == "authorities" else str(row[k])
+                        for k in columns))
     Console().print(table)
 
 
@@ -219,7 +249,9 @@ def import_command(settings: Settings, mode: str, wait: float) -> None:
     from carebridge.integrator.importer import Importer, Result
 
     database = _database(settings, wait if mode == "watch" else 0.0)
+    _make_directories(settings)
     if mode == "watch":
+        _check_secret_key(database)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         importer = Importer(database, settings, observer=_LogObserver())
@@ -243,7 +275,7 @@ def import_command(settings: Settings, mode: str, wait: float) -> None:
 
 @main.command("import-log")
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--limit", default=50, show_default=True)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
 @click.pass_obj
 def import_log(settings: Settings, as_json: bool, limit: int) -> None:
     """Show the newest import log entries."""
@@ -290,16 +322,28 @@ def _iso(value: Any) -> str | None:
 @_WAIT_OPTION
 @click.pass_obj
 def serve(settings: Settings, bind: str, workers: int, importer: bool, wait: float) -> None:
-    """Serve every SOAP service (gunicorn, sync workers) and run the importer loop."""
-    from carebridge.web.server import run_gunicorn
+    """Serve every SOAP service (gunicorn thread workers) and run the importer loop."""
+    from carebridge.web.metrics import multiprocess_dir
+    from carebridge.web.server import bind_problem, run_gunicorn
 
-    _database(settings, wait)  # refuse to start on an old schema
+    problem = bind_problem(bind)
+    if problem:
+        raise click.ClickException(problem)
+    database = _database(settings, wait)  # refuse to start on an old schema
+    _check_secret_key(database)
+    if database.secret_key_path is not None and database.dialect != "sqlite":
+        log.warning("CAREBRIDGE_SECRET_KEY is not set: PasswordDigest secrets use the key file "
+                    "%s; every node needs this same key (set CAREBRIDGE_SECRET_KEY on each)",
+                    database.secret_key_path)
+    database.dispose()
+    _make_directories(settings)
     child = None
     if importer:
         child = subprocess.Popen([sys.executable, "-m", "carebridge", "import", "--watch",
                                   "--wait-for-database", str(wait)], env=os.environ.copy())
     try:
-        run_gunicorn(bind=bind, workers=workers, drain_seconds=settings.drain_seconds)
+        with multiprocess_dir():  # set before any worker forks
+            run_gunicorn(bind=bind, workers=workers, settings=settings)
     finally:
         if child is not None:
             child.terminate()

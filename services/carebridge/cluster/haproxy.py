@@ -3,7 +3,8 @@
 Round robin with active health checks on /health (a draining node answers 503 and
 is taken out), retries and redispatch for connection failures and empty
 responses only, which is safe because every carebridge operation is idempotent
-by key, and a request body cap.
+by key, a request body cap, and each request received whole (within 5 s) before it
+is passed to a node.
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ def render_config(bind: str, servers: Sequence[tuple[str, str]], *,
         "    timeout connect 2s",
         "    timeout client 60s",
         "    timeout server 60s",
-        "    timeout http-request 10s",
+        # The whole request (headers and the body, up to a buffer) within 5 s, before a
+        # node sees any of it: a slow or stuck client ties up HAProxy, not a node.
+        "    option http-buffer-request",
+        "    timeout http-request 5s",
         "    timeout queue 10s",
         "    retries 3",
         "    option redispatch 1",
