@@ -1,17 +1,29 @@
-"""``carebridge hl7 ...``: the HL7 engine from the command line (no database needed)."""
+"""``carebridge hl7 ...``: the HL7 engine from the command line (no database needed).
+
+Every command reads what any other writes: a file of ER7 messages (one, many, a
+batch or MLLP frames) or a stream of v2.xml documents (``to-xml`` writes one per
+line), and handles every message in it, numbered from 1 in what it reports.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import sys
 import uuid
+from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+from lxml import etree
 
-from carebridge.hl7 import er7, framing, v2xml
+from carebridge.hl7 import er7, framing, v2xml, xmlstream
 from carebridge.hl7.ack import AckError, Outcome, ack_code, build_ack
-from carebridge.hl7.exceptions import HL7Error
+from carebridge.hl7.exceptions import HL7Error, ParseError
+
+if TYPE_CHECKING:
+    from carebridge.hl7.validate import Issue
 
 
 def _read(source: str) -> bytes:
@@ -30,8 +42,65 @@ def _er7_messages(data: bytes) -> list[bytes]:
     return framing.split_messages(data)
 
 
-def _fail(error: HL7Error) -> click.ClickException:
-    return click.ClickException(f"{error} (HL7 error {error.code})")
+def _fail(error: HL7Error, entry: _Entry | None = None) -> click.ClickException:
+    where = f"{entry.label}: " if entry is not None else ""
+    return click.ClickException(f"{where}{error} (HL7 error {error.code})")
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One message of an input: what it parsed to, or why it did not."""
+
+    number: int
+    message: er7.Message | None = None
+    element: etree._Element | None = None  # the v2.xml document it was read from
+    error: HL7Error | None = None
+
+    @property
+    def label(self) -> str:
+        control_id = self.message.control_id if self.message is not None else ""
+        return f"message {self.number}" + (f" ({control_id})" if control_id else "")
+
+    def parsed(self) -> er7.Message:
+        """The message, or the HL7Error that kept it from being read."""
+        if self.message is None:
+            assert self.error is not None
+            raise self.error
+        return self.message
+
+    def document(self) -> etree._Element:
+        """Its v2.xml form (converting an ER7 message may raise HL7Error)."""
+        if self.element is not None:
+            return self.element
+        return v2xml.parse_xml(v2xml.to_xml(self.parsed()))
+
+
+def _entries(data: bytes, charset: str = "utf-8") -> list[_Entry]:
+    """Every message of ``data``, ER7 or v2.xml; HL7Error when the stream cannot be split."""
+    entries = []
+    if xmlstream.is_xml(data):
+        for number, piece in enumerate(xmlstream.split_documents(data), 1):
+            try:
+                root = v2xml.parse_xml(piece)
+                entries.append(_Entry(number, v2xml.from_xml(root), root))
+            except HL7Error as exc:
+                entries.append(_Entry(number, error=exc))
+    else:
+        for number, raw in enumerate(_er7_messages(data), 1):
+            try:
+                entries.append(_Entry(number, er7.parse(raw, charset)))
+            except HL7Error as exc:
+                entries.append(_Entry(number, error=exc))
+    if not entries:
+        raise ParseError("no HL7 message found")
+    return entries
+
+
+def _read_entries(source: str, charset: str = "utf-8") -> list[_Entry]:
+    try:
+        return _entries(_read(source), charset)
+    except HL7Error as exc:
+        raise _fail(exc) from None
 
 
 @click.group("hl7")
@@ -45,53 +114,85 @@ def hl7() -> None:
               help="Character set when MSH-18 names none.")
 def to_xml(source: str, charset: str) -> None:
     """ER7 (file of messages, batch or MLLP stream) to HL7 v2.xml, one document per line."""
-    try:
-        for raw in _er7_messages(_read(source)):
-            sys.stdout.buffer.write(v2xml.to_xml(er7.parse(raw, charset)) + b"\n")
-    except HL7Error as exc:
-        raise _fail(exc) from None
+    for entry in _read_entries(source, charset):
+        try:
+            sys.stdout.buffer.write(v2xml.to_xml(entry.parsed()) + b"\n")
+        except HL7Error as exc:
+            raise _fail(exc, entry) from None
 
 
 @hl7.command("to-er7")
 @click.argument("source", default="-")
 def to_er7(source: str) -> None:
-    """HL7 v2.xml to ER7 (segments end with \\r, the message with \\r\\n)."""
-    try:
-        message = v2xml.from_xml(_read(source))
-    except HL7Error as exc:
-        raise _fail(exc) from None
-    sys.stdout.buffer.write(message.to_er7().encode("utf-8") + b"\n")
+    """HL7 v2.xml (one document or a stream of them) to ER7: segments end with \\r,
+    messages with \\r\\n."""
+    for entry in _read_entries(source):
+        try:
+            message = entry.parsed()
+        except HL7Error as exc:
+            raise _fail(exc, entry) from None
+        sys.stdout.buffer.write(message.to_er7().encode("utf-8") + b"\n")
 
 
-def _load(data: bytes) -> tuple[er7.Message, bytes]:
-    """A message from ER7 or v2.xml, with its v2.xml form."""
-    if data.lstrip()[:1] == b"<":
-        message = v2xml.from_xml(data)
-        return message, data
-    message = er7.parse(_er7_messages(data)[0])
-    return message, v2xml.to_xml(message)
+# The schemas a message can be checked against (the others in xsd/ are included parts
+# or carebridge's own record formats).
+_MESSAGE_SCHEMAS = ("ADT_", "hl7v2-any")
+
+
+def _schema_names() -> list[str]:
+    folder = files("carebridge.contracts") / "xsd"
+    return sorted(entry.name.removesuffix(".xsd") for entry in folder.iterdir()
+                  if entry.name.endswith(".xsd") and entry.name.startswith(_MESSAGE_SCHEMAS))
+
+
+def _schema_option(_ctx: click.Context, _param: click.Parameter, value: str | None
+                   ) -> str | None:
+    if value is None:
+        return None
+    names = _schema_names()
+    if value.removesuffix(".xsd") not in names:
+        raise click.BadParameter(f"no schema {value!r}; the schemas are: {', '.join(names)}")
+    return value.removesuffix(".xsd")
+
+
+def _validate(entry: _Entry, schema: str | None) -> tuple[str, list[Issue]]:
+    """The schema ``entry`` was checked against and its issues; HL7Error if it is unreadable."""
+    from carebridge.hl7 import validate
+
+    name = schema or validate.schema_for(entry.parsed())
+    return name, validate.validate(entry.document(), name)
 
 
 @hl7.command("validate")
 @click.argument("source")
-@click.option("--schema", default=None, help="Schema name (ADT_A01, ADT_A03, ADT_A04, "
-              "hl7v2-any); default: the message's own structure, else hl7v2-any.")
+@click.option("--schema", default=None, callback=_schema_option,
+              help="Schema name (ADT_A01, ADT_A03, ADT_A04, hl7v2-any); default: each "
+              "message's own structure, else hl7v2-any.")
 def validate_command(source: str, schema: str | None) -> None:
-    """Validate a message (ER7 or v2.xml) against an XSD; exit 1 with located errors."""
-    from carebridge.hl7 import validate
+    """Validate every message (ER7 or v2.xml) against an XSD; exit 1 if any is invalid.
 
-    try:
-        message, document = _load(_read(source))
-    except HL7Error as exc:
-        click.echo(f"{exc} (HL7 error {exc.code})", err=True)
+    One line per valid message on stdout; each problem of the others, located, on stderr.
+    """
+    invalid = 0
+    entries = _read_entries(source)
+    for entry in entries:
+        try:
+            name, issues = _validate(entry, schema)
+        except HL7Error as exc:
+            click.echo(f"{entry.label}: {exc} (HL7 error {exc.code})", err=True)
+            invalid += 1
+            continue
+        for issue in issues:
+            click.echo(f"{entry.label}: {issue.location}: {issue.message} "
+                       f"(HL7 error {issue.code})", err=True)
+        if issues:
+            invalid += 1
+        else:
+            click.echo(f"{entry.label}: valid against {name}")
+    if len(entries) > 1:
+        click.echo(f"{len(entries)} messages, {invalid} invalid", err=True)
+    if invalid:
         sys.exit(1)
-    name = schema or validate.schema_for(message)
-    issues = validate.validate(document, name)
-    for issue in issues:
-        click.echo(f"{issue.location}: {issue.message} (HL7 error {issue.code})", err=True)
-    if issues:
-        sys.exit(1)
-    click.echo(f"valid against {name}")
 
 
 @hl7.command("ack")
@@ -99,29 +200,34 @@ def validate_command(source: str, schema: str | None) -> None:
 @click.option("--code", type=click.Choice(["AA", "AE", "AR", "CA", "CE", "CR"]),
               help="Force MSA-1; by default it follows parsing and validation.")
 @click.option("--text", default=None, help="MSA-3 text.")
-@click.option("--xml", "as_xml", is_flag=True, help="Write the ACK as v2.xml.")
+@click.option("--xml", "as_xml", is_flag=True, help="Write the ACKs as v2.xml.")
 def ack(source: str, code: str | None, text: str | None, as_xml: bool) -> None:
-    """The acknowledgment a receiver would send for SOURCE."""
-    from carebridge.hl7 import validate
+    """The acknowledgment a receiver would send for each message of SOURCE.
 
-    data = _read(source)
-    message = None
-    errors: list[AckError] = []
+    The ACKs go to stdout (ER7, or one v2.xml document per line), one line per message
+    saying its MSA-1 to stderr. Input that holds no message at all gets one AR.
+    """
     try:
-        message, document = _load(data)
-        errors = [AckError(i.code, i.location, i.message)
-                  for i in validate.validate(document, validate.schema_for(message))]
-        outcome = Outcome.ERROR if errors else Outcome.ACCEPTED
+        entries = _entries(_read(source))
     except HL7Error as exc:
-        errors = [AckError.from_exception(exc)]
-        outcome = Outcome.REJECTED
-    reply = build_ack(message, code or ack_code(message, outcome),
-                      control_id=uuid.uuid4().hex[:20].upper(), text=text, errors=errors,
-                      now=dt.datetime.now(dt.UTC))
-    if as_xml:
-        sys.stdout.buffer.write(v2xml.to_xml(reply) + b"\n")
-    else:
-        sys.stdout.buffer.write(reply.to_er7().encode(reply.charset) + b"\n")
+        entries = [_Entry(1, error=exc)]
+    for entry in entries:
+        try:
+            _, issues = _validate(entry, None)
+            errors = [AckError(i.code, i.location, i.message) for i in issues]
+            outcome = Outcome.ERROR if errors else Outcome.ACCEPTED
+        except HL7Error as exc:
+            errors = [AckError.from_exception(exc)]
+            outcome = Outcome.REJECTED
+        reply = build_ack(entry.message, code or ack_code(entry.message, outcome),
+                          control_id=uuid.uuid4().hex[:20].upper(), text=text, errors=errors,
+                          now=dt.datetime.now(dt.UTC))
+        if as_xml:
+            sys.stdout.buffer.write(v2xml.to_xml(reply) + b"\n")
+        else:
+            sys.stdout.buffer.write(reply.to_er7().encode(reply.charset) + b"\n")
+        count = f", {len(errors)} error(s)" if errors else ""
+        click.echo(f"{entry.label}: {reply.get('MSA-1')}{count}", err=True)
 
 
 @hl7.command("make-adt")
@@ -143,6 +249,8 @@ def make_adt(records: str, output: str, sending_app: str, sending_facility: str,
         raise click.ClickException(f"{records} is not UTF-8 (byte {exc.start})") from None
     result = generate(text, sending_app=sending_app, sending_facility=sending_facility,
                       control_id_prefix=control_id_prefix)
+    if result.header_rejected:
+        raise click.ClickException(f"{records}: {result.problems[0]}")
     for problem in result.problems:
         click.echo(f"{records}: {problem}", err=True)
     if strict and result.problems:
@@ -167,35 +275,30 @@ def make_adt(records: str, output: str, sending_app: str, sending_facility: str,
 @click.option("--retries", default=5, show_default=True, type=click.IntRange(0))
 def send(source: str, url: str, user: str, password: str, as_xml: bool, timeout: float,
          retries: int) -> None:
-    """Submit every message of SOURCE; one line per ACK; exit 1 unless all are AA.
+    """Submit every message of SOURCE (ER7 or v2.xml); one line per ACK; exit 1 unless all
+    are AA.
 
-    A message whose call times out or fails to connect is sent again as it is:
-    the service keys messages by MSH-3/MSH-4/MSH-10, so a resend never counts twice.
+    A message whose call times out, fails to connect or whose reply breaks on the way
+    is sent again as it is: the service keys messages by MSH-3/MSH-4/MSH-10, so a
+    resend never counts twice.
     """
-    from lxml import etree
-
     from carebridge.contracts import PATIENT_SUBMISSION
     from carebridge.soap.client import ServiceClient
     from carebridge.soap.exceptions import ClientError
 
-    try:
-        messages = _er7_messages(_read(source))
-    except HL7Error as exc:
-        raise _fail(exc) from None
+    entries = _read_entries(source)
     client = ServiceClient(PATIENT_SUBMISSION, url, user, password, timeout=timeout,
                            retries=retries)
     failures = 0
-    for raw in messages:
+    for entry in entries:
         try:
-            message = er7.parse(raw)
             if as_xml:
-                payload = {"_value_1": etree.fromstring(v2xml.to_xml(message))}
-                reply = client.call("submitMessageXml", payload)
+                reply = client.call("submitMessageXml", {"_value_1": entry.document()})
             else:
-                reply = client.call("submitMessage", message.to_er7())
+                reply = client.call("submitMessage", entry.parsed().to_er7())
         except HL7Error as exc:
             failures += 1
-            click.echo(f"- not sent: {exc}", err=True)
+            click.echo(f"- not sent: {entry.label}: {exc}", err=True)
             continue
         except ClientError as exc:
             raise click.ClickException(str(exc)) from None

@@ -64,12 +64,17 @@ class ExerciseResult:
         return (f"kills={c.kills} importer_kills={c.importer_kills} drains={c.drains} "
                 f"postgres_restarts={c.postgres_restarts} import_retries={s.import_retries} "
                 f"facility_calls={s.facility_calls} facility_failures={s.facility_failures} "
+                f"unsent={s.unsent} client_failures={s.client_failures} "
                 f"elapsed={self.elapsed:.0f}s")
 
     def resends(self) -> str:
         """Why the clients had to resend (client_errors), most frequent first."""
         reasons = self.summary.error_reasons
-        return "resends: " + (", ".join(f"{n} x {why}" for why, n in reasons) or "none")
+        line = "resends: " + (", ".join(f"{n} x {why}" for why, n in reasons) or "none")
+        if self.summary.failure_types:  # each was printed as it happened; the run fails
+            line += "; client failures: " + ", ".join(
+                f"{n} x {kind}" for kind, n in self.summary.failure_types)
+        return line
 
 
 def run_exercise(options: ExerciseOptions, say: Callable[[str], object] = print
@@ -111,7 +116,7 @@ def _exercise(cluster: LocalCluster, options: ExerciseOptions, plan: list[str],
         try:
             load = run_clients(cluster.url, Credentials(FACILITY, password), stories,
                                clients=options.clients, duration=options.duration,
-                               until=chaos.round_done)
+                               until=chaos.round_done, say=say)
         finally:
             report = chaos.stop()
         if not report.importer_kills and options.pushes:

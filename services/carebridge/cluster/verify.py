@@ -4,7 +4,9 @@ Read straight from the database, not through the service, so a bug in the
 service cannot hide itself. ``lost`` counts acknowledged messages (and their
 effects) that are missing; ``duplicated`` counts anything stored or applied more
 than once; ``imports_partial`` counts pushes that did not end COMPLETED with
-every patient they carried.
+every patient they carried. ``unsent`` counts planned messages no client sent and
+``client_failures`` the exceptions a client thread did not expect: a load that
+shrank, or clients that broke, fail the run as surely as a lost message.
 """
 
 from __future__ import annotations
@@ -53,13 +55,17 @@ class Summary:
     facility_calls: int
     facility_failures: int
     error_reasons: tuple[tuple[str, int], ...] = ()
+    unsent: int = 0
+    client_failures: int = 0
+    failure_types: tuple[tuple[str, int], ...] = ()  # exception type, how many
 
     @property
     def ok(self) -> bool:
         return (self.acked == self.sent == self.stored and self.lost == 0
                 and self.duplicated == 0 and self.imports_partial == 0
                 and self.imports_completed == self.imports_expected
-                and self.facility_failures == 0)
+                and self.facility_failures == 0 and self.unsent == 0
+                and self.client_failures == 0)
 
     def line(self) -> str:
         return (f"sent={self.sent} acked={self.acked} stored={self.stored} lost={self.lost} "
@@ -118,4 +124,6 @@ def summarize(db: Database, facility: str, messages: Sequence[Message], load: Lo
         imports_completed=completed, imports_partial=partial, imports_expected=len(pushes),
         import_retries=retries, facility_calls=load.facility_calls,
         facility_failures=load.facility_failures,
-        error_reasons=tuple(load.error_reasons.most_common()))
+        error_reasons=tuple(load.error_reasons.most_common()),
+        unsent=len(wanted.keys() - load.sent), client_failures=sum(load.failures.values()),
+        failure_types=tuple(load.failures.most_common()))

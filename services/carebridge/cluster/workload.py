@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from carebridge.contracts import FACILITY_SERVICE, PATIENT_SUBMISSION, ServiceContract
@@ -78,7 +79,11 @@ def build_stories(count: int, *, facility: str, prefix: str, seed: int = 1,
 
 @dataclass
 class LoadReport:
-    """What the clients saw. ``acked`` maps control id to the ack code finally received."""
+    """What the clients saw. ``acked`` maps control id to the ack code finally received.
+
+    ``failures`` counts what a client thread did not expect (a bug, or a reply no
+    resending could make sense of), by exception type: any of them fails the run.
+    """
 
     sent: set[str] = field(default_factory=set)
     acked: dict[str, str] = field(default_factory=dict)
@@ -86,6 +91,7 @@ class LoadReport:
     error_reasons: Counter[str] = field(default_factory=Counter)
     facility_calls: int = 0
     facility_failures: int = 0
+    failures: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def error(self, reason: str) -> None:
@@ -106,6 +112,10 @@ class LoadReport:
             self.facility_calls += 1
             self.facility_failures += failed
 
+    def failure(self, exc: BaseException) -> None:
+        with self._lock:
+            self.failures[type(exc).__name__] += 1
+
 
 @dataclass(frozen=True)
 class Credentials:
@@ -115,7 +125,8 @@ class Credentials:
 
 def run_clients(base_url: str, credentials: Credentials, stories: Sequence[list[Message]], *,
                 clients: int, duration: float, timeout: float = 15.0,
-                facility_every: int = 10, until: threading.Event | None = None) -> LoadReport:
+                facility_every: int = 10, until: threading.Event | None = None,
+                say: Callable[[str], object] | None = None) -> LoadReport:
     """K client threads, each resending its messages until answered, paced over ``duration``.
 
     Pacing keeps the load running while the chaos loop works; a client that falls
@@ -123,16 +134,31 @@ def run_clients(base_url: str, credentials: Credentials, stories: Sequence[list[
     share trickles out (a message a second per client) until the event is set, and
     the very last waits for it, so a slow machine still has traffic in flight
     during every chaos event.
+
+    A client thread never dies: an exception it did not expect is counted in
+    ``report.failures`` and reported through ``say`` (stderr by default) with its
+    type, and the thread goes on with its next message, so the load never shrinks
+    unnoticed.
     """
+    say = say or _stderr
     report = LoadReport()
     shares: list[list[Message]] = [[] for _ in range(clients)]
     for number, story in enumerate(stories):
         shares[number % clients].extend(story)
     started = time.monotonic()
 
+    def unexpected(exc: Exception, what: str) -> None:
+        report.failure(exc)
+        say(f"{threading.current_thread().name}: unexpected {type(exc).__name__} {what}: "
+            f"{str(exc)[:300]}")
+
     def client(share: list[Message]) -> None:
-        submit = _client(base_url, PATIENT_SUBMISSION, credentials, timeout, report)
-        facility = _client(base_url, FACILITY_SERVICE, credentials, timeout, report)
+        try:
+            submit = _client(base_url, PATIENT_SUBMISSION, credentials, timeout, report)
+            facility = _client(base_url, FACILITY_SERVICE, credentials, timeout, report)
+        except Exception as exc:  # nothing sent: the summary counts the share as unsent
+            unexpected(exc, "starting a client")
+            return
         step = duration / max(len(share), 1)
         tail = len(share) - max(1, len(share) // 10)
         for number, message in enumerate(share):
@@ -141,13 +167,20 @@ def run_clients(base_url: str, credentials: Credentials, stories: Sequence[list[
                 time.sleep(delay)
             if until is not None and number >= tail:
                 until.wait(1.0 if number < len(share) - 1 else 600.0)
+            ack_code = None
             try:
                 ack_code = submit.call("submitMessage", message.er7).ackCode
             except ClientError:
-                ack_code = None
+                pass
+            except Exception as exc:
+                unexpected(exc, f"sending {message.control_id}")
             report.submitted(message.control_id, ack_code)
             if number % facility_every == facility_every - 1:
-                report.facility_call(failed=not _facility_call(facility, number))
+                try:
+                    report.facility_call(failed=not _facility_call(facility, number))
+                except Exception as exc:
+                    report.facility_call(failed=True)
+                    unexpected(exc, "calling FacilityService")
 
     threads = [threading.Thread(target=client, args=(share,), name=f"client-{n}", daemon=True)
                for n, share in enumerate(shares) if share]
@@ -156,6 +189,10 @@ def run_clients(base_url: str, credentials: Credentials, stories: Sequence[list[
     for thread in threads:
         thread.join()
     return report
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def _client(base_url: str, contract: ServiceContract, credentials: Credentials,

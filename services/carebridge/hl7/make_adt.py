@@ -22,6 +22,7 @@ COLUMNS = (
     "patient_class", "location", "attending_id", "attending_name", "admit_time",
     "discharge_time", "diagnosis_code", "diagnosis_text",
 )
+REQUIRED = ("event", "mrn", "last_name")
 EVENTS = {"A01": "ADT_A01", "A03": "ADT_A03", "A04": "ADT_A01", "A08": "ADT_A01"}
 DELIMS = "|^~\\&"
 _DATE = re.compile(r"^\d{8}$")
@@ -43,6 +44,16 @@ class Generated:
     messages: list[str]
     problems: list[RecordProblem]
 
+    @property
+    def header_rejected(self) -> bool:
+        """The first line names no usable columns: the file was not read, not a record skipped."""
+        return any(problem.line == 1 for problem in self.problems)
+
+
+def _header_problem(reason: str) -> Generated:
+    return Generated([], [RecordProblem(1, f"{reason}; the columns are {', '.join(COLUMNS)} "
+                                           f"({', '.join(REQUIRED)} required)")])
+
 
 def default_prefix(text: str) -> str:
     return "CB" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:8].upper()
@@ -55,13 +66,14 @@ def generate(text: str, *, sending_app: str = "CAREBRIDGE", sending_facility: st
     prefix = control_id_prefix if control_id_prefix is not None else default_prefix(text)
     lines = text.splitlines()
     if not lines or not lines[0].strip():
-        return Generated([], [RecordProblem(1, "the first line must name the columns")])
+        return _header_problem("the first line must name the columns")
     header = [name.strip().lower() for name in _split(lines[0])]
     unknown = [name for name in header if name not in COLUMNS]
     if unknown:
-        return Generated([], [RecordProblem(1, f"unknown column(s): {', '.join(unknown)}")])
-    if "event" not in header or "mrn" not in header or "last_name" not in header:
-        return Generated([], [RecordProblem(1, "columns event, mrn and last_name are required")])
+        return _header_problem(f"unknown column(s): {', '.join(unknown)}")
+    missing = [name for name in REQUIRED if name not in header]
+    if missing:
+        return _header_problem(f"missing column(s): {', '.join(missing)}")
     messages: list[str] = []
     problems: list[RecordProblem] = []
     for number, line in enumerate(lines[1:], 2):
