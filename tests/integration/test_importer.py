@@ -13,11 +13,14 @@ from sqlalchemy import func, select
 
 from carebridge.config import Settings
 from carebridge.integrator.importer import Importer, Result
+from carebridge.integrator.pushfile import checksum as push_checksum
 from carebridge.integrator.scanner import ready_files
 from carebridge.store.database import Database
+from carebridge.store.facilities import add_facility
 from carebridge.store.models import CachedRecord, Document, ImportLog
-from tests.integration.conftest import T0, PushFactory, deliver
+from tests.integration.conftest import T0, PushFactory, Stack, deliver
 from tests.jvm import PushFiles
+from tests.support.pushes import patient, write_push
 
 
 def record_counts(db: Database, facility_id: int) -> dict[str, int]:
@@ -234,3 +237,124 @@ def test_a_dependency_that_never_arrives_ends_in_error(
     (row,) = import_logs(db)
     assert row.status == "ERROR" and row.depends_on == "f" * 32
     assert (settings.archive_dir / orphan.main.name).exists()
+
+
+# -- attribution of failed pushes, per-facility incoming directories ------------------------
+
+
+def test_unsafe_pushes_are_reported_to_the_facility_that_sent_them(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """OSCAR's status job asks as the sending facility: an unsafe push must be its ERROR."""
+    incoming = stack.settings.incoming_dir
+    slip = write_push(tmp_path / "slip", "clinic-a", [[patient(1)]], emr_facility_id=11,
+                      extra={"../../outside.txt": b"escape"})
+    bomb = write_push(tmp_path / "bomb", "clinic-a", [[patient(1)]], emr_facility_id=12,
+                      extra={"padding.bin": bytes(50_000_000)})
+    unreadable = incoming / "IntegratorPush_13_2024_03_01_09_00_00.zip"
+    for push in (slip, bomb):
+        shutil.copy(push.main, incoming / push.main.name)
+    unreadable.write_bytes(b"PK\x03\x04 not really a zip")
+    garbage = push_checksum(unreadable)
+
+    outcomes = {o.filename: o for o in Importer(stack.db, stack.settings).run_once()}
+
+    assert {o.result for o in outcomes.values()} == {Result.ERROR}
+    clinic_a, clinic_b = stack.zeep("clinic-a"), stack.zeep("clinic-b")
+    for push, reason in ((slip, "climbs out"), (bomb, "compression ratio")):
+        assert outcomes[push.main.name].facility == "clinic-a"
+        (log,) = clinic_a.getImportLogByFilenameAndChecksum(push.main.name, push.checksum)
+        assert log.status == "ERROR" and log.facilityId == stack.ids["clinic-a"]
+        assert clinic_b.getImportLogByFilenameAndChecksum(push.main.name, push.checksum) == []
+        with stack.db.transaction() as session:
+            row = session.get(ImportLog, log.id)
+            assert row is not None and reason in row.reason
+    # Nothing in it names a sender: logged for no facility, as before.
+    assert outcomes[unreadable.name].facility is None
+    assert clinic_a.getImportLogByFilenameAndChecksum(unreadable.name, garbage) == []
+
+
+def per_facility(settings: Settings) -> Settings:
+    return settings.replace(per_facility_incoming=True)
+
+
+def test_per_facility_directories_hold_only_their_facility_s_files(
+    db: Database, settings: Settings, facilities: dict[str, int], tmp_path: Path
+) -> None:
+    settings = per_facility(settings)
+    importer = Importer(db, settings)
+    assert importer.pending() == []
+    a_dir, b_dir = settings.incoming_dir / "clinic-a", settings.incoming_dir / "clinic-b"
+    assert a_dir.is_dir() and b_dir.is_dir()  # made for every registered facility
+
+    own = write_push(tmp_path / "own", "clinic-a", [[patient(1)]], emr_facility_id=1)
+    forged = write_push(tmp_path / "forged", "clinic-a", [[patient(2)]], emr_facility_id=2)
+    loose = write_push(tmp_path / "loose", "clinic-b", [[patient(3)]], emr_facility_id=3)
+    shutil.copy(own.main, a_dir / own.main.name)
+    shutil.copy(forged.main, b_dir / forged.main.name)  # clinic-b's file, naming clinic-a
+    shutil.copy(loose.main, settings.incoming_dir / loose.main.name)
+
+    outcomes = {o.filename: o for o in importer.run_once()}
+
+    assert outcomes[own.main.name].result == Result.COMPLETED
+    assert outcomes[own.main.name].facility == "clinic-a"
+    wrong = outcomes[forged.main.name]
+    assert wrong.result == Result.ERROR and wrong.facility == "clinic-b"
+    assert wrong.reason == ("the file is in the incoming directory of facility 'clinic-b' "
+                            "but its header names 'clinic-a'")
+    misplaced = outcomes[loose.main.name]
+    assert misplaced.result == Result.ERROR and "per_facility_incoming is on" in misplaced.reason
+    assert misplaced.facility == "clinic-b"  # told to the facility its header names
+    assert record_counts(db, facilities["clinic-a"]) == {"DemographicTransfer": 1}
+    assert record_counts(db, facilities["clinic-b"]) == {}
+    rows = {r.filename: r for r in import_logs(db)}
+    assert rows[forged.main.name].facility_id == facilities["clinic-b"]
+    assert rows[forged.main.name].status == "ERROR"
+    assert [p.name for p in settings.incoming_dir.rglob("*.zip")] == []
+
+
+def test_facility_names_map_to_safe_directories(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    settings = per_facility(settings)
+    names = ["../escape", "a/b", ".", "clinic é"]
+    with db.transaction() as session:
+        ids = {n: add_facility(session, n, "pw").id for n in names}
+    Importer(db, settings).pending()
+    made = sorted(p.name for p in settings.incoming_dir.iterdir())
+    assert made == sorted(["%2E.%2Fescape", "a%2Fb", "%2E", "clinic%20%C3%A9"])
+    assert not (settings.incoming_dir.parent / "escape").exists()
+
+    push = write_push(tmp_path / "p", "a/b", [[patient(1)]])
+    shutil.copy(push.main, settings.incoming_dir / "a%2Fb" / push.main.name)
+    (outcome,) = Importer(db, settings).run_once()
+    assert outcome.result == Result.COMPLETED and outcome.facility == "a/b"
+    assert record_counts(db, ids["a/b"]) == {"DemographicTransfer": 1}
+
+
+def test_without_per_facility_directories_the_header_decides(
+    db: Database, settings: Settings, facilities: dict[str, int], tmp_path: Path
+) -> None:
+    """The default: one shared directory, subdirectories are not looked into."""
+    push = write_push(tmp_path / "p", "clinic-b", [[patient(1)]])
+    (settings.incoming_dir / "clinic-a").mkdir()
+    shutil.copy(push.main, settings.incoming_dir / "clinic-a" / push.main.name)
+    assert Importer(db, settings).run_once() == []
+    shutil.move(settings.incoming_dir / "clinic-a" / push.main.name, settings.incoming_dir)
+    (outcome,) = Importer(db, settings).run_once()
+    assert outcome.result == Result.COMPLETED and outcome.facility == "clinic-b"
+
+
+def test_an_error_never_overwrites_a_completed_import(
+    db: Database, settings: Settings, facilities: dict[str, int], tmp_path: Path
+) -> None:
+    push = write_push(tmp_path / "p", "clinic-a", [[patient(1, photo=bytes(range(256)) * 40)]])
+    shutil.copy(push.main, settings.incoming_dir)
+    (first,) = Importer(db, settings).run_once()
+    assert first.result == Result.COMPLETED
+    shutil.copy(push.main, settings.incoming_dir)  # the same bytes, after a limit was lowered
+    (again,) = Importer(db, settings.replace(max_ser_entry_bytes=5000)).run_once()
+    assert again.result == Result.ERROR and "max_ser_entry_bytes=5000" in again.reason
+    assert again.facility == "clinic-a"
+    (row,) = import_logs(db)
+    assert row.status == "COMPLETED" and row.reason is None

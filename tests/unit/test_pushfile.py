@@ -8,16 +8,21 @@ import pytest
 from carebridge.integrator.exceptions import (
     BadFileName,
     JavaStreamError,
+    LimitExceeded,
     PushFormatError,
     UnsafeZip,
 )
+from carebridge.integrator.javaser import DecodeLimits
+from carebridge.integrator.oscar_classes import encode, java_object
 from carebridge.integrator.pushfile import (
     ZipLimits,
     is_push_candidate,
     open_push,
     parse_document_meta,
     parse_name,
+    peek_header,
 )
+from carebridge.integrator.scanner import facility_dir, facility_of_dir
 
 LIMITS = ZipLimits(max_entry_bytes=10_000_000, max_total_bytes=20_000_000, max_ratio=100)
 JAVA_STREAM = b"\xac\xed\x00\x05"  # an empty Java serialization stream
@@ -80,7 +85,8 @@ def test_zip_bomb_is_refused_by_ratio(tmp_path: Path) -> None:
 def test_zip_bomb_is_refused_by_size(tmp_path: Path) -> None:
     small = ZipLimits(max_entry_bytes=1000, max_total_bytes=5000, max_ratio=1000)
     path = write_zip(tmp_path / "p.zip", {"b.1.ser": bytes(range(256)) * 8})
-    with pytest.raises(UnsafeZip, match="over the 1000 limit"), open_push(path, small):
+    with pytest.raises(UnsafeZip, match="over the max_entry_bytes=1000 limit"), \
+            open_push(path, small):
         pass
 
 
@@ -120,3 +126,59 @@ def test_zip_file_object_is_closed_after_use(tmp_path: Path) -> None:
     with open_push(path, LIMITS) as archive:
         stream = archive.open_entry("b.1.ser")
         assert isinstance(stream, io.IOBase)
+
+
+HEADER = encode([java_object("IntegratorFileHeader", username="clinic-a", dependsOn=None,
+                             date=dt.datetime(2024, 3, 1, tzinfo=dt.UTC))])
+
+
+def test_limits_are_named_after_their_settings(tmp_path: Path) -> None:
+    limits = ZipLimits(1000, 5000, 1000, "max_ser_entry_bytes", "max_push_bytes")
+    big = write_zip(tmp_path / "a.zip", {"b.1.ser": bytes(range(256)) * 8})
+    with pytest.raises(UnsafeZip, match="over the max_ser_entry_bytes=1000 limit"), \
+            open_push(big, limits):
+        pass
+    many = write_zip(tmp_path / "b.zip", {f"b.{n}.ser": bytes(range(250)) * 4 for n in range(1, 7)})
+    with pytest.raises(UnsafeZip, match="more than max_push_bytes=5000 bytes"), \
+            open_push(many, limits):
+        pass
+
+
+def test_the_header_of_an_unsafe_push_can_still_be_read(tmp_path: Path) -> None:
+    unsafe = write_zip(tmp_path / "p.zip", {"b.1.ser": HEADER, "../../x": b"slip",
+                                            "pad.bin": bytes(5_000_000)})
+    with pytest.raises(UnsafeZip), open_push(unsafe, LIMITS):
+        pass
+    header = peek_header(unsafe)
+    assert header is not None and header.username == "clinic-a"
+    # No first entry, a first entry with a bad name, garbage, or not a zip: nobody.
+    for name, entries in [("none.zip", {"b.2.ser": HEADER}), ("slip.zip", {"../b.1.ser": HEADER}),
+                          ("junk.zip", {"b.1.ser": b"junk"})]:
+        assert peek_header(write_zip(tmp_path / name, entries)) is None
+    (tmp_path / "nozip.zip").write_bytes(b"PK nothing")
+    assert peek_header(tmp_path / "nozip.zip") is None
+
+
+def test_a_document_list_over_max_array_bytes_is_refused(tmp_path: Path) -> None:
+    meta = "".join(f"{n},1,doc_{n}.pdf\n" for n in range(100))
+    path = write_zip(tmp_path / "p.zip", {"b.1.ser": HEADER, "b_documentMeta.txt": meta.encode()})
+    with open_push(path, LIMITS, DecodeLimits(max_array_bytes=1000)) as archive, \
+            pytest.raises(LimitExceeded, match="exceeds max_array_bytes=1000"):
+        archive.document_meta()
+    with open_push(path, LIMITS) as archive:
+        assert len(archive.document_meta()) == 100
+
+
+@pytest.mark.parametrize(("name", "directory"), [
+    ("clinic-a", "clinic-a"), ("GHH Hamilton", "GHH%20Hamilton"), ("a/b", "a%2Fb"),
+    ("..", "%2E."), (".hidden", "%2Ehidden"), ("50%", "50%25"), ("é", "%C3%A9"),
+])
+def test_facility_directories_are_safe_and_reversible(name: str, directory: str) -> None:
+    assert facility_dir(name) == directory
+    assert facility_of_dir(directory) == name
+    assert "/" not in directory and not directory.startswith(".")
+
+
+def test_a_name_too_long_for_a_directory_gets_none() -> None:
+    assert facility_dir("x" * 255) == "x" * 255
+    assert facility_dir("/" * 90) is None  # 270 bytes once encoded

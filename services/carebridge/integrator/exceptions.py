@@ -6,7 +6,9 @@ IntegratorError
  │    ├── UnsafeZip              zip slip, absolute path, bomb, unreadable zip
  │    ├── JavaStreamError        a .ser entry is not a readable Java serialization stream
  │    │    └── TruncatedStream   the stream ends inside an object
- │    └── PushFormatError        readable, but not what OSCAR writes (header, footer, version)
+ │    ├── LimitExceeded          a value, object or document is over a configured size limit
+ │    ├── PushFormatError        readable, but not what OSCAR writes (header, footer, version)
+ │    └── WrongFacility          per-facility incoming: the header names another facility
  ├── UnknownFacility             the header names no registered facility
  └── LeaseLost                   another node took over the import lease
 """
@@ -46,7 +48,23 @@ class TruncatedStream(JavaStreamError):
     pass
 
 
+class LimitExceeded(PushFileError):
+    """Over a size limit; ``setting`` names the Settings field an operator may raise."""
+
+    def __init__(self, message: str, setting: str, limit: int, entry: str | None = None,
+                 object_index: int | None = None) -> None:
+        where = f" (object #{object_index})" if object_index is not None else ""
+        super().__init__(message + where, entry)
+        self.setting = setting
+        self.limit = limit
+        self.object_index = object_index
+
+
 class PushFormatError(PushFileError):
+    pass
+
+
+class WrongFacility(PushFileError):
     pass
 
 

@@ -5,6 +5,12 @@ it); every record of the file, the document bytes and the COMPLETED status are
 then written in one transaction. A crash leaves the row PROCESSING and the
 file in the incoming directory; the next run (on any node, once the lease has
 expired) imports it again from the start and completes the same row.
+
+A file that fails is logged for the facility that sent it whenever that can be
+known, so that facility's status job sees the ERROR: the facility whose incoming
+directory holds it (``per_facility_incoming``), else the one its header names,
+the header being read on its own when another part of the zip is unsafe. An
+ERROR never replaces the COMPLETED row of the same bytes.
 """
 
 from __future__ import annotations
@@ -24,14 +30,16 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from carebridge.config import Settings
-from carebridge.integrator import logs
+from carebridge.integrator import logs, memory
 from carebridge.integrator.exceptions import (
     BadFileName,
     IntegratorError,
     LeaseLost,
     PushFileError,
     UnknownFacility,
+    WrongFacility,
 )
+from carebridge.integrator.javaser import DecodeLimits
 from carebridge.integrator.lease import Lease
 from carebridge.integrator.prerequisites import Decision, decide
 from carebridge.integrator.pushfile import (
@@ -44,19 +52,24 @@ from carebridge.integrator.pushfile import (
     open_push,
     open_zip,
     parse_name,
+    peek_header,
 )
 from carebridge.integrator.pushfile import checksum as push_checksum
 from carebridge.integrator.record_writer import RecordWriter
 from carebridge.integrator.records import operations_for
-from carebridge.integrator.scanner import ready_files
+from carebridge.integrator.scanner import facility_dir, facility_of_dir, ready_files, ready_files_in
 from carebridge.store.database import Database
-from carebridge.store.facilities import find_facility
+from carebridge.store.facilities import find_facility, list_facilities
 from carebridge.store.models import Facility, ImportLog, ImportStatus, utcnow
 
 log = logging.getLogger(__name__)
 
 # Renew the lease (and report progress) every this many objects.
 RENEW_EVERY_OBJECTS = 2000
+# Write pending records once the objects they came from add up to this much JSON.
+FLUSH_EVERY_BYTES = 8 * 1024 * 1024
+MISPLACED = ("per_facility_incoming is on: a push file belongs in its facility's directory "
+             "under the incoming directory, not in the incoming directory itself")
 
 
 class Result(enum.StrEnum):
@@ -107,14 +120,38 @@ class Importer:
         self.settings = settings
         self.lease = lease or Lease(db, settings.lease_seconds)
         self.observer = observer or _Silent()
-        self.limits = ZipLimits(
-            settings.max_entry_bytes, settings.max_total_bytes, settings.max_compression_ratio
-        )
+        self.limits, self.docs_limits = zip_limits(settings)
+        self.decode = DecodeLimits(settings.max_array_bytes, settings.max_object_bytes)
+        self._unplaceable: set[str] = set()
+        memory.return_large_blocks()
 
     # -- the loop ---------------------------------------------------------
 
     def pending(self) -> list[Path]:
-        return ready_files(self.settings.incoming_dir, self.settings.settle_seconds)
+        incoming = self.settings.incoming_dir
+        if not self.settings.per_facility_incoming:
+            return ready_files(incoming, self.settings.settle_seconds)
+        directories = [incoming, *(incoming / d for d in self._facility_dirs())]
+        return ready_files_in(directories, self.settings.settle_seconds)
+
+    def _facility_dirs(self) -> list[str]:
+        """Every registered facility's incoming directory name (created when missing)."""
+        with self.db.transaction() as session:
+            names = [f.name for f in list_facilities(session)]
+        directories = []
+        for name in names:
+            directory = facility_dir(name)
+            if directory is None:
+                if name not in self._unplaceable:
+                    self._unplaceable.add(name)
+                    log.warning("facility %r: name too long for an incoming directory", name)
+                continue
+            try:
+                (self.settings.incoming_dir / directory).mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                log.warning("cannot create incoming directory %s: %s", directory, exc.strerror)
+            directories.append(directory)
+        return directories
 
     def run_once(self) -> list[Outcome]:
         """Import every ready file, if this node gets the lease; [] otherwise."""
@@ -132,6 +169,7 @@ class Importer:
                 if not self.lease.acquire(path.name):
                     break
                 outcome = self.import_file(path)
+                memory.trim()
                 outcomes.append(outcome)
                 self.observer.file_finished(outcome)
                 if outcome.result == Result.RETRY:
@@ -163,18 +201,31 @@ class Importer:
             checksum = push_checksum(path)
         except FileNotFoundError:
             return Outcome(name, Result.RETRY, "the file was moved away (another importer?)")
+        misplaced, expected = self._placement(path)
+        owner = self._known_facility(expected)
         try:
             push_name = parse_name(name)
         except BadFileName as exc:
-            return self._final_error(path, None, checksum, None, exc.reason, None)
+            return self._final_error(path, owner or self._sender(path), checksum, None,
+                                     exc.reason, None)
         docs_path = path.with_name(push_name.docs_name)
+        if misplaced:
+            return self._final_error(path, self._sender(path), checksum, None, MISPLACED,
+                                     docs_path)
+        if expected is not None and owner is None:
+            return self._final_error(path, None, checksum, None, str(UnknownFacility(expected)),
+                                     docs_path)
         facility: Facility | None = None
         header: Header | None = None
         log_id: int | None = None
         try:
-            with open_push(path, self.limits) as archive:
+            with open_push(path, self.limits, self.decode) as archive:
                 header = archive.read_header()
-                facility = self._facility(header.username)
+                if owner is not None and header.username != owner.name:
+                    raise WrongFacility(
+                        f"the file is in the incoming directory of facility {owner.name!r} "
+                        f"but its header names {header.username!r}")
+                facility = owner or self._facility(header.username)
                 with self.db.transaction() as session:
                     last = logs.last_completed(session, facility.id)
                 decision = decide(last, checksum, header.date, header.depends_on)
@@ -201,13 +252,17 @@ class Importer:
                 if meta and not docs_path.exists():
                     return Outcome(name, Result.WAITING, f"waiting for {docs_path.name}",
                                    facility=facility.name)
+                if meta:
+                    with open_zip(docs_path, self.docs_limits):
+                        pass  # its checks, before any record is read
                 self.observer.file_started(name, len(archive.ser_entries))
                 log_id = self._start_log(facility, name, checksum, header)
                 counts = self._load(archive, docs_path, meta, facility, log_id, header, name)
         except PushFileError as exc:
-            return self._final_error(path, facility, checksum, header, exc.args[0], docs_path)
+            sender = facility or owner or (None if header else self._sender(path))
+            return self._final_error(path, sender, checksum, header, exc.args[0], docs_path)
         except UnknownFacility as exc:
-            return self._final_error(path, None, checksum, header, str(exc), docs_path)
+            return self._final_error(path, owner, checksum, header, str(exc), docs_path)
         except LeaseLost as exc:
             log.warning("%s: %s; leaving the file to the new holder", name, exc)
             return Outcome(name, Result.RETRY, str(exc), import_log_id=log_id)
@@ -215,10 +270,11 @@ class Importer:
             log.error("%s: database unavailable, will retry: %s", name, _one_line(exc))
             return Outcome(name, Result.RETRY, "database unavailable", import_log_id=log_id)
         except IntegratorError as exc:
-            return self._final_error(path, facility, checksum, header, str(exc), docs_path)
+            return self._final_error(path, facility or owner, checksum, header, str(exc),
+                                     docs_path)
         except Exception as exc:
             log.exception("%s: unexpected error while importing", name)
-            return self._final_error(path, facility, checksum, header,
+            return self._final_error(path, facility or owner, checksum, header,
                                      f"internal error: {type(exc).__name__}: {exc}", docs_path)
         self._archive(path, docs_path)
         log.info("%s: imported for facility %s (%d records)", name, facility.name,
@@ -226,11 +282,29 @@ class Importer:
         return Outcome(name, Result.COMPLETED, None, counts, log_id, facility.name)
 
     def _facility(self, username: str | None) -> Facility:
-        with self.db.transaction() as session:
-            facility = find_facility(session, username) if username else None
+        facility = self._known_facility(username)
         if facility is None:
             raise UnknownFacility(username)
         return facility
+
+    def _known_facility(self, name: str | None) -> Facility | None:
+        if not name:
+            return None
+        with self.db.transaction() as session:
+            return find_facility(session, name)
+
+    def _placement(self, path: Path) -> tuple[bool, str | None]:
+        """(misplaced, the facility whose incoming directory holds the file)."""
+        if not self.settings.per_facility_incoming:
+            return False, None
+        if path.parent == self.settings.incoming_dir:
+            return True, None
+        return False, facility_of_dir(path.parent.name)
+
+    def _sender(self, path: Path) -> Facility | None:
+        """Who sent a file that failed before its header was read, if its header tells."""
+        header = peek_header(path, self.decode)
+        return self._known_facility(header.username) if header else None
 
     def _start_log(self, facility: Facility, name: str, checksum: str, header: Header) -> int:
         """PROCESSING, committed: reuse the row of an earlier attempt at the same file."""
@@ -258,12 +332,18 @@ class Importer:
             self.lease.renew(session, name)
             writer = RecordWriter(session, facility.id, log_id)
             seen = 0
-            for _entry, obj in archive.objects():
+            unwritten = 0
+            for _entry, obj, size in archive.sized_objects():
                 seen += 1
                 if seen == 1 or _is_class(obj, FOOTER_CLASS) or _is_class(obj, HEADER_CLASS):
                     continue
                 for operation in operations_for(obj):
                     writer.apply(operation)
+                del obj
+                unwritten += size
+                if unwritten >= FLUSH_EVERY_BYTES:
+                    writer.flush()
+                    unwritten = 0
                 if seen % RENEW_EVERY_OBJECTS == 0:
                     writer.flush()
                     self.lease.renew(session, name)
@@ -287,7 +367,7 @@ class Importer:
 
     def _load_documents(self, writer: RecordWriter, docs_path: Path,
                         meta: list[DocumentMeta]) -> None:
-        with open_zip(docs_path, self.limits) as zf:
+        with open_zip(docs_path, self.docs_limits) as zf:
             names = set(zf.namelist())
             for doc in meta:
                 if doc.file_name not in names:
@@ -300,28 +380,35 @@ class Importer:
     def _final_error(self, path: Path, facility: Facility | None, checksum: str,
                      header: Header | None, reason: str, docs_path: Path | None) -> Outcome:
         """Record ERROR with its reason (in a fresh transaction) and archive the file."""
-        now = utcnow()
         log.error("%s: import failed: %s", path.name, reason)
         with self.db.transaction() as session:
-            row = _existing_log(session, facility.id, checksum) if facility else None
-            if row is None:
-                row = ImportLog(facility_id=facility.id if facility else None,
-                                checksum=checksum, date_created=now, attempts=1, counts={})
-                session.add(row)
-            row.filename = path.name
-            row.status = ImportStatus.ERROR
-            row.reason = reason
-            row.counts = {}
-            row.last_updated = now
-            if header is not None:
-                row.depends_on = header.depends_on
-                row.date_interval_start = header.last_date
-                row.date_interval_end = header.date
-            session.flush()
-            log_id = row.id
+            log_id = self._error_row(session, facility, checksum, header, path.name, reason)
         self._archive(path, docs_path)
         return Outcome(path.name, Result.ERROR, reason, {}, log_id,
                        facility.name if facility else None)
+
+    @staticmethod
+    def _error_row(session: Session, facility: Facility | None, checksum: str,
+                   header: Header | None, filename: str, reason: str) -> int:
+        now = utcnow()
+        row = _existing_log(session, facility.id, checksum) if facility else None
+        if row is not None and row.status == ImportStatus.COMPLETED:
+            return row.id  # the same bytes were imported before: that import stands
+        if row is None:
+            row = ImportLog(facility_id=facility.id if facility else None,
+                            checksum=checksum, date_created=now, attempts=1, counts={})
+            session.add(row)
+        row.filename = filename
+        row.status = ImportStatus.ERROR
+        row.reason = reason
+        row.counts = {}
+        row.last_updated = now
+        if header is not None:
+            row.depends_on = header.depends_on
+            row.date_interval_start = header.last_date
+            row.date_interval_end = header.date
+        session.flush()
+        return row.id
 
     def _archive(self, path: Path, docs_path: Path | None) -> None:
         archive_dir = self.settings.archive_dir
@@ -334,6 +421,22 @@ class Importer:
                 stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
                 target = archive_dir / f"{source.name}.{stamp}"
             shutil.move(str(source), str(target))
+
+
+def zip_limits(settings: Settings) -> tuple[ZipLimits, ZipLimits]:
+    """Limits for a main push zip and for its -Docs.zip; max_entry_bytes and
+    max_total_bytes bound both, the narrower settings below them apply."""
+    def narrower(a: str, b: str) -> tuple[int, str]:
+        va, vb = getattr(settings, a), getattr(settings, b)
+        return (va, a) if va <= vb else (vb, b)
+
+    entry, entry_name = narrower("max_ser_entry_bytes", "max_entry_bytes")
+    total, total_name = narrower("max_push_bytes", "max_total_bytes")
+    document, document_name = narrower("max_document_bytes", "max_entry_bytes")
+    ratio = settings.max_compression_ratio
+    return (ZipLimits(entry, total, ratio, entry_name, total_name),
+            ZipLimits(document, settings.max_total_bytes, ratio, document_name,
+                      "max_total_bytes"))
 
 
 def _age(path: Path) -> float:

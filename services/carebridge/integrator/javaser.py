@@ -1,17 +1,19 @@
 """Java Object Serialization Streams to plain Python values, executing nothing.
 
-javaobj-py3 parses the stream grammar; this module is the one place its objects
-and errors are translated: instances become ``JavaObject`` (class name + fields,
-superclass fields first), boxed numbers, strings, dates, enums, lists and maps
-become the Python values they hold, and every decoder failure becomes a
-``JavaStreamError`` that names the entry and the object's position.
+javaobj-py3 parses the stream grammar (``javaparse`` bounds what it may allocate); this
+module is the one place its objects and errors are translated: instances become
+``JavaObject`` (class name + fields, superclass fields first), boxed numbers, strings,
+dates, enums, lists and maps become the Python values they hold, every decoder failure
+becomes a ``JavaStreamError`` that names the entry and the object's position, and a size
+limit becomes a ``LimitExceeded`` that names the setting.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import struct
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -23,14 +25,23 @@ from javaobj.v2.beans import (
     JavaInstance,
     JavaString,
 )
-from javaobj.v2.core import JavaStreamParser
-from javaobj.v2.transformers import DefaultObjectTransformer, JavaPrimitiveClass
+from javaobj.v2.transformers import JavaPrimitiveClass
 
-from carebridge.integrator.exceptions import JavaStreamError, TruncatedStream
+from carebridge.integrator.exceptions import JavaStreamError, LimitExceeded, TruncatedStream
+from carebridge.integrator.javaparse import (
+    BoundedParser,
+    DecodeLimits,
+    Kept,
+    Limit,
+    PrimitiveArray,
+    json_length,
+)
 
-_TC_RESET = 0x79
-_TC_EXCEPTION = 0x7B
+__all__ = ["DecodeLimits", "JavaObject", "iter_objects", "iter_sized", "to_python"]
+
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MAX_HIERARCHY = 64
+_SEQUENCES = (JavaArray, list)
 
 
 @dataclass
@@ -46,31 +57,6 @@ class JavaObject:
 
     def get(self, name: str, default: Any = None) -> Any:
         return self.fields.get(name, default)
-
-
-class _StreamingParser(JavaStreamParser):
-    """javaobj's parser, yielding top-level objects one at a time instead of a list."""
-
-    def iter_contents(self) -> Iterator[Any]:
-        reader = self._JavaStreamParser__reader  # type: ignore[attr-defined]
-        magic = reader.read_ushort()
-        if magic != 0xACED:
-            raise ValueError(f"not a Java serialization stream (magic 0x{magic:04x})")
-        version = reader.read_ushort()
-        if version != 5:
-            raise ValueError(f"unsupported serialization stream version {version}")
-        self._reset()
-        while True:
-            try:
-                type_code = reader.read_byte()
-            except EOFError:
-                return
-            if type_code == _TC_RESET:
-                self._reset()
-                continue
-            if type_code == _TC_EXCEPTION:
-                raise ValueError("the stream holds an exception written by the writer")
-            yield self._read_content(type_code, True)
 
 
 class _EofWatch:
@@ -90,10 +76,20 @@ class _EofWatch:
         return self._stream.tell()
 
 
-def iter_objects(stream: IO[bytes], entry: str) -> Iterator[Any]:
+def iter_objects(stream: IO[bytes], entry: str,
+                 limits: DecodeLimits | None = None) -> Iterator[Any]:
     """Top-level objects of one serialization stream, converted to Python values."""
+    for value, _size in iter_sized(stream, entry, limits):
+        yield value
+        del value  # not alive while the next object is read
+
+
+def iter_sized(stream: IO[bytes], entry: str,
+               limits: DecodeLimits | None = None) -> Iterator[tuple[Any, int]]:
+    """Each top-level object with its estimated size as JSON, within ``limits``."""
+    limits = limits or DecodeLimits()
     watched = _EofWatch(stream)
-    parser = _StreamingParser(watched, [DefaultObjectTransformer()])
+    parser = BoundedParser(watched, limits)  # type: ignore[arg-type]
     index = 0
     contents = parser.iter_contents()
     while True:
@@ -102,6 +98,8 @@ def iter_objects(stream: IO[bytes], entry: str) -> Iterator[Any]:
             raw = next(contents)
         except StopIteration:
             return
+        except Limit as exc:
+            raise LimitExceeded(exc.message, exc.setting, exc.limit, entry, index) from None
         except (EOFError, struct.error) as exc:
             raise TruncatedStream(
                 "the Java stream ends in the middle of an object", entry, index
@@ -113,71 +111,147 @@ def iter_objects(stream: IO[bytes], entry: str) -> Iterator[Any]:
                 ) from exc
             raise JavaStreamError(f"unreadable Java stream: {exc}", entry, index) from exc
         if watched.short_read:
-            # javaobj reads strings without checking their length: a cut string
-            # would otherwise come back shortened instead of as an error.
+            # A cut string would otherwise come back shortened instead of as an error.
             raise TruncatedStream("the Java stream ends in the middle of an object", entry, index)
+        converter = _Converter(limits.max_object_bytes)
         try:
-            value = to_python(raw)
+            value = converter.value(raw)
+            del raw
+            parser.settle(converter.result_of)
+        except Limit as exc:
+            raise LimitExceeded(exc.message, exc.setting, exc.limit, entry, index) from None
         except RecursionError as exc:
             raise JavaStreamError("object graph nested too deeply", entry, index) from exc
+        except (ValueError, KeyError, TypeError, struct.error) as exc:  # a Date without time...
+            raise JavaStreamError(f"unreadable Java object: {exc}", entry, index) from exc
         index += 1
-        yield value
+        yield value, converter.total
+        del value
 
 
-def to_python(value: Any, _memo: dict[int, Any] | None = None) -> Any:
-    memo: dict[int, Any] = {} if _memo is None else _memo
-    if value is None or isinstance(value, bool | int | float | str | bytes):
-        return value
-    if isinstance(value, JavaString):
-        return value.value
-    if isinstance(value, JavaPrimitiveClass):
-        return value.value
-    if isinstance(value, JavaEnum):
-        return value.value.value if isinstance(value.value, JavaString) else str(value.value)
-    if isinstance(value, JavaClass):
-        return value.classdesc.name if value.classdesc else None
-    key = id(value)
-    if key in memo:
-        return memo[key]
-    if isinstance(value, JavaArray):
-        if value.classdesc is not None and value.classdesc.name == "[B":
-            return bytes(b & 0xFF for b in value)
-        result: Any = []
-        memo[key] = result
-        result.extend(to_python(item, memo) for item in value)
+def to_python(value: Any) -> Any:
+    """One parsed javaobj value as plain Python (no size limit)."""
+    return _Converter(sys.maxsize).value(value)
+
+
+class _Converter:
+    """javaobj beans to Python values, adding up their size as JSON as it goes.
+
+    A value reached twice (a back-reference) is converted once and shared, but counted at
+    every reference: that is what its JSON, and the records built from it, will hold.
+    """
+
+    __slots__ = ("limit", "memo", "total")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.total = 0
+        self.memo: dict[int, tuple[Any, int | None]] = {}
+
+    def result_of(self, raw: Any) -> tuple[Any, int]:
+        """The converted value of ``raw`` and its size (converting it if nothing reached it)."""
+        hit = self.memo.get(id(raw))
+        if hit is not None and hit[1] is not None:
+            return hit[0], hit[1]
+        saved = self.total, self.limit
+        self.total, self.limit = 0, sys.maxsize  # not part of the object's value
+        try:
+            return self.value(raw), self.total
+        finally:
+            self.total, self.limit = saved
+
+    def _grow(self, size: int) -> None:
+        self.total += size
+        if self.total > self.limit:
+            raise Limit(f"the object expands to more than max_object_bytes={self.limit} bytes "
+                        "(large or repeated values)", "max_object_bytes", self.limit)
+
+    def value(self, value: Any) -> Any:
+        kind = type(value)
+        if kind is JavaString:
+            self._grow(json_length(value.value))
+            return value.value
+        if kind is Kept:
+            self._grow(value.expanded)
+            return value.value
+        if value is None or kind is bool or kind is int or kind is float:
+            self.total += 8
+            return value
+        if isinstance(value, str):
+            self._grow(json_length(value))
+            return value
+        if isinstance(value, JavaPrimitiveClass):
+            self.total += 8
+            return value.value
+        if isinstance(value, JavaEnum):
+            text = value.value.value if isinstance(value.value, JavaString) else str(value.value)
+            self._grow(json_length(text))
+            return text
+        if isinstance(value, JavaClass):
+            name = value.classdesc.name if value.classdesc else None
+            self.total += len(name or "") + 2
+            return name
+        if isinstance(value, bytes):
+            self._grow(len(value) * 4 // 3 + 16)
+            return value
+        key = id(value)
+        hit = self.memo.get(key)
+        if hit is not None:
+            self._grow(hit[1] if hit[1] is not None else 8)
+            return hit[0]
+        before = self.total
+        result = self._convert(value)
+        self.memo[key] = (result, self.total - before)
+        self._grow(0)
         return result
-    if isinstance(value, list):  # ArrayList, LinkedList
-        result = []
-        memo[key] = result
-        result.extend(to_python(item, memo) for item in value)
-        return result
-    if isinstance(value, set):
-        return [to_python(item, memo) for item in value]
-    if isinstance(value, dict):  # HashMap, TreeMap, LinkedHashMap
-        result = {}
-        memo[key] = result
-        for k, v in value.items():
-            result[str(to_python(k, memo))] = to_python(v, memo)
-        return result
-    if isinstance(value, JavaInstance):
-        return _instance(value, memo)
-    if isinstance(value, BlockData):
-        return bytes(value.data)
-    return repr(value)
 
+    def _convert(self, value: Any) -> Any:
+        key = id(value)
+        if isinstance(value, PrimitiveArray):
+            if isinstance(value.data, bytes):
+                self.total += len(value.data) * 4 // 3 + 16
+                return value.data
+            self.total += 8 * len(value.data) + 2
+            return list(value.data)
+        if isinstance(value, _SEQUENCES):  # arrays, ArrayList, LinkedList
+            result: Any = []
+            self.memo[key] = (result, None)
+            self.total += 2
+            for item in value:
+                self.total += 1
+                result.append(self.value(item))
+            return result
+        if isinstance(value, set):
+            return [self.value(item) for item in value]
+        if isinstance(value, dict):  # HashMap, TreeMap, LinkedHashMap
+            result = {}
+            self.memo[key] = (result, None)
+            for k, v in value.items():
+                name = str(self.value(k))
+                result[name] = self.value(v)
+            return result
+        if isinstance(value, JavaInstance):
+            return self._instance(value)
+        if isinstance(value, BlockData):
+            self.total += len(value.data) * 4 // 3 + 16
+            return bytes(value.data)
+        return repr(value)
 
-def _instance(instance: JavaInstance, memo: dict[int, Any]) -> Any:
-    name = instance.classdesc.name
-    special = _SPECIAL.get(name)
-    if special is not None:
-        return special(instance)
-    obj = JavaObject(name)
-    memo[id(instance)] = obj
-    # Superclass fields first, as Java writes them.
-    for classdesc in reversed(_hierarchy(instance)):
-        for java_field, raw in instance.field_data.get(classdesc, {}).items():
-            obj.fields[java_field.name] = to_python(raw, memo)
-    return obj
+    def _instance(self, instance: JavaInstance) -> Any:
+        name = instance.classdesc.name
+        special = _SPECIAL.get(name)
+        if special is not None:
+            self.total += 32
+            return special(instance)
+        obj = JavaObject(name)
+        self.memo[id(instance)] = (obj, None)
+        self.total += len(name) + 16
+        # Superclass fields first, as Java writes them.
+        for classdesc in reversed(_hierarchy(instance)):
+            for java_field, raw in instance.field_data.get(classdesc, {}).items():
+                self.total += len(java_field.name) + 4
+                obj.fields[java_field.name] = self.value(raw)
+        return obj
 
 
 def _hierarchy(instance: JavaInstance) -> list[Any]:
@@ -185,6 +259,8 @@ def _hierarchy(instance: JavaInstance) -> list[Any]:
     classdesc = instance.classdesc
     while classdesc is not None:
         chain.append(classdesc)
+        if len(chain) > _MAX_HIERARCHY:
+            raise ValueError("class hierarchy too deep (or a cycle)")
         classdesc = classdesc.super_class
     return chain
 
@@ -249,7 +325,7 @@ def _big_decimal(instance: JavaInstance) -> str:
     return f"{sign}{text[:-scale]}.{text[-scale:]}" if scale > 0 else f"{sign}{text}"
 
 
-_SPECIAL = {
+_SPECIAL: dict[str, Callable[[JavaInstance], Any]] = {
     "java.util.Date": _date,
     "java.sql.Date": _date,
     "java.sql.Timestamp": _timestamp,

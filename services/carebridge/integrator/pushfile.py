@@ -19,8 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from carebridge.integrator.exceptions import BadFileName, PushFormatError, UnsafeZip
-from carebridge.integrator.javaser import JavaObject, iter_objects
+from carebridge.integrator.exceptions import (
+    BadFileName,
+    LimitExceeded,
+    PushFileError,
+    PushFormatError,
+    UnsafeZip,
+)
+from carebridge.integrator.javaser import DecodeLimits, JavaObject, iter_sized
 
 HEADER_CLASS = "org.oscarehr.PMmodule.caisi_integrator.IntegratorFileHeader"
 FOOTER_CLASS = "org.oscarehr.PMmodule.caisi_integrator.IntegratorFileFooter"
@@ -81,9 +87,15 @@ def parse_name(name: str) -> PushFileName:
 
 @dataclass(frozen=True)
 class ZipLimits:
+    """Checked against the zip's directory before anything is read. ``zipfile`` never
+    inflates more than an entry's declared size, so the declared sizes are real bounds."""
+
     max_entry_bytes: int
     max_total_bytes: int
     max_ratio: float
+    # The settings behind the two sizes, named in the error an operator reads.
+    entry_setting: str = "max_entry_bytes"
+    total_setting: str = "max_total_bytes"
 
 
 @dataclass(frozen=True)
@@ -97,7 +109,7 @@ class Header:
     raw: JavaObject
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DocumentMeta:
     doc_id: int
     demographic_no: int | None
@@ -107,9 +119,10 @@ class DocumentMeta:
 class PushArchive:
     """An opened, checked main zip: its .ser entries in order and its document list."""
 
-    def __init__(self, zf: zipfile.ZipFile, name: str) -> None:
+    def __init__(self, zf: zipfile.ZipFile, name: str, decode: DecodeLimits | None = None) -> None:
         self._zf = zf
         self.name = name
+        self.decode = decode or DecodeLimits()
         self.ser_entries = _ser_entries(zf)
         self._meta_entry = _meta_entry(zf)
 
@@ -119,6 +132,12 @@ class PushArchive:
     def document_meta(self) -> list[DocumentMeta]:
         if self._meta_entry is None:
             return []
+        size = self._zf.getinfo(self._meta_entry).file_size
+        limit = self.decode.max_array_bytes
+        if size > limit:
+            raise LimitExceeded(f"the document list of {size} bytes exceeds "
+                                f"max_array_bytes={limit}", "max_array_bytes", limit,
+                                self._meta_entry)
         with self._zf.open(self._meta_entry) as fh:
             text = fh.read().decode("utf-8", errors="replace")
         return parse_document_meta(text, self._meta_entry)
@@ -129,24 +148,30 @@ class PushArchive:
         The footer check happens after the last object has been yielded: the
         caller must treat the whole file as one unit (one transaction).
         """
+        for entry, obj, _size in self.sized_objects():
+            yield entry, obj
+
+    def sized_objects(self) -> Iterator[tuple[str, Any, int]]:
+        """``objects()`` with each object's estimated size as JSON (to batch writes by)."""
         last_entry = self.ser_entries[-1]
         first = True
-        last: Any = None
+        footer = False  # the object before is the footer (objects are not kept)
         for entry in self.ser_entries:
             with self._buffered(entry) as stream:
-                for obj in iter_objects(stream, entry):
+                for obj, size in iter_sized(stream, entry, self.decode):
                     if first:
                         parse_header(obj, entry)
                         first = False
-                    if _is(last, FOOTER_CLASS):
+                    if footer:
                         raise PushFormatError("objects follow IntegratorFileFooter", entry)
-                    last = obj
-                    yield entry, obj
-            if entry != last_entry and _is(last, FOOTER_CLASS):
+                    footer = _is(obj, FOOTER_CLASS)
+                    yield entry, obj, size
+                    del obj
+            if entry != last_entry and footer:
                 raise PushFormatError("IntegratorFileFooter before the last .ser entry", entry)
         if first:
             raise PushFormatError("no IntegratorFileHeader: the push holds no objects")
-        if not _is(last, FOOTER_CLASS):
+        if not footer:
             raise PushFormatError(
                 "the last .ser does not end with IntegratorFileFooter (incomplete push)",
                 last_entry,
@@ -158,11 +183,7 @@ class PushArchive:
         return io.BufferedReader(self._zf.open(entry), _READ_BUFFER)  # type: ignore[arg-type]
 
     def read_header(self) -> Header:
-        with self._buffered(self.ser_entries[0]) as stream:
-            for obj in iter_objects(stream, self.ser_entries[0]):
-                return parse_header(obj, self.ser_entries[0])
-        raise PushFormatError("no IntegratorFileHeader: the first .ser is empty",
-                              self.ser_entries[0])
+        return _first_header(self._zf, self.ser_entries[0], self.decode)
 
 
 @contextmanager
@@ -178,32 +199,68 @@ def open_zip(path: Path, limits: ZipLimits) -> Iterator[zipfile.ZipFile]:
 
 
 @contextmanager
-def open_push(path: Path, limits: ZipLimits) -> Iterator[PushArchive]:
+def open_push(path: Path, limits: ZipLimits,
+              decode: DecodeLimits | None = None) -> Iterator[PushArchive]:
     with open_zip(path, limits) as zf:
-        yield PushArchive(zf, path.name)
+        yield PushArchive(zf, path.name, decode)
+
+
+def peek_header(path: Path, decode: DecodeLimits | None = None) -> Header | None:
+    """The header of a push that failed its checks, if its first .ser can still be read
+    safely (so the failure can be logged for the facility that sent it); else None.
+
+    Only the first object is read, within the decode limits, so neither an oversized entry
+    nor a bomb elsewhere in the zip (nor in that entry, past the header) is expanded.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            firsts = [info for info in zf.infolist()
+                      if not info.is_dir() and _ser_number(info.filename) == 1]
+            if len(firsts) != 1:
+                return None
+            info = firsts[0]
+            _check_entry_name(info.filename)
+            if info.flag_bits & 0x1:
+                return None
+            return _first_header(zf, info.filename, decode or DecodeLimits())
+    except (PushFileError, zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return None
+
+
+def _first_header(zf: zipfile.ZipFile, entry: str, decode: DecodeLimits) -> Header:
+    with io.BufferedReader(zf.open(entry), _READ_BUFFER) as stream:  # type: ignore[arg-type]
+        for obj, _size in iter_sized(stream, entry, decode):
+            return parse_header(obj, entry)
+    raise PushFormatError("no IntegratorFileHeader: the first .ser is empty", entry)
 
 
 def check_zip(zf: zipfile.ZipFile, limits: ZipLimits) -> None:
     total = 0
     for info in zf.infolist():
-        _check_entry_name(info.filename)
-        if info.flag_bits & 0x1:
-            raise UnsafeZip("encrypted entries are not supported", info.filename)
-        if info.file_size > limits.max_entry_bytes:
-            raise UnsafeZip(
-                f"entry expands to {info.file_size} bytes, over the {limits.max_entry_bytes} limit",
-                info.filename,
-            )
-        if info.file_size > _RATIO_FLOOR_BYTES:
-            ratio = info.file_size / max(info.compress_size, 1)
-            if ratio > limits.max_ratio:
-                raise UnsafeZip(
-                    f"compression ratio {ratio:.0f}:1 is over the {limits.max_ratio:.0f}:1 limit",
-                    info.filename,
-                )
+        _check_entry(info, limits)
         total += info.file_size
         if total > limits.max_total_bytes:
-            raise UnsafeZip(f"zip expands to more than {limits.max_total_bytes} bytes")
+            raise UnsafeZip(f"zip expands to more than {limits.total_setting}="
+                            f"{limits.max_total_bytes} bytes")
+
+
+def _check_entry(info: zipfile.ZipInfo, limits: ZipLimits) -> None:
+    _check_entry_name(info.filename)
+    if info.flag_bits & 0x1:
+        raise UnsafeZip("encrypted entries are not supported", info.filename)
+    if info.file_size > limits.max_entry_bytes:
+        raise UnsafeZip(
+            f"entry expands to {info.file_size} bytes, over the "
+            f"{limits.entry_setting}={limits.max_entry_bytes} limit",
+            info.filename,
+        )
+    if info.file_size > _RATIO_FLOOR_BYTES:
+        ratio = info.file_size / max(info.compress_size, 1)
+        if ratio > limits.max_ratio:
+            raise UnsafeZip(
+                f"compression ratio {ratio:.0f}:1 is over the {limits.max_ratio:.0f}:1 limit",
+                info.filename,
+            )
 
 
 def _check_entry_name(name: str) -> None:
@@ -214,6 +271,11 @@ def _check_entry_name(name: str) -> None:
         raise UnsafeZip("entry has an absolute path", name)
     if ".." in path.parts:
         raise UnsafeZip("entry path climbs out of the archive ('..')", name)
+
+
+def _ser_number(name: str) -> int | None:
+    match = _SER.search(name)
+    return int(match.group(1)) if match else None
 
 
 def _ser_entries(zf: zipfile.ZipFile) -> list[str]:
