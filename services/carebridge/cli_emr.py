@@ -23,30 +23,48 @@ def emr() -> None:
     """The EMR side of OSCAR's integrator transfer."""
 
 
+DEFAULT_INTEGRATOR_URL = "http://127.0.0.1:8080/caisi_integrator/ws"
+DEFAULT_INTEGRATOR_USER = "clinic-a"
+
+
 @emr.command("seed")
 @click.option("--patients", default=100, show_default=True, type=click.IntRange(0))
 @click.option("--seed", "seed_value", default=1, show_default=True)
-@click.option("--integrator-url", default="http://127.0.0.1:8080/caisi_integrator/ws",
-              show_default=True)
-@click.option("--integrator-user", default="demo-clinic", show_default=True,
-              help="The facility name registered on the integrator.")
+@click.option("--integrator-url", default=None,
+              help=f"The integrator's URL.  [default: {DEFAULT_INTEGRATOR_URL}]")
+@click.option("--integrator-user", default=None,
+              help="The facility name registered on the integrator (`carebridge facility "
+                   f"add NAME`).  [default: {DEFAULT_INTEGRATOR_USER}]")
 @click.option("--integrator-password", default=None,
               help="That facility's password (stored as OSCAR stores it).")
 @click.pass_obj
-def seed_command(settings: Settings, patients: int, seed_value: int, integrator_url: str,
-                 integrator_user: str, integrator_password: str | None) -> None:
-    """Fill an empty demo EMR database with synthetic patients."""
-    from carebridge.emr.schema import Facility
-    from carebridge.emr.seed import seed
+def seed_command(settings: Settings, patients: int, seed_value: int, integrator_url: str | None,
+                 integrator_user: str | None, integrator_password: str | None) -> None:
+    """Fill an empty demo EMR database with synthetic patients.
+
+    Run again on a seeded database, it adds nothing and only changes the integrator
+    options given.
+    """
+    from carebridge.emr.seed import seed, set_integrator
 
     db = _emr(settings)
-    seed(db, patients, settings.emr_document_dir, seed=seed_value)
-    with db.transaction() as session:
-        facility = session.get(Facility, 1)
-        facility.integratorUrl = integrator_url
-        facility.integratorUser = integrator_user
-        facility.integratorPassword = integrator_password
-    click.echo(f"seeded {patients} patients into {settings.emr_database_url}")
+    seeded = seed(db, patients, settings.emr_document_dir, seed=seed_value)
+    if seeded.added:
+        set_integrator(db, url=integrator_url or DEFAULT_INTEGRATOR_URL,
+                       user=integrator_user or DEFAULT_INTEGRATOR_USER,
+                       password=integrator_password)
+        click.echo(f"seeded {patients} patients into {settings.emr_database_url} "
+                   f"(integrator user {integrator_user or DEFAULT_INTEGRATOR_USER!r})")
+        return
+    changed = set_integrator(db, url=integrator_url, user=integrator_user,
+                             password=integrator_password)
+    line = f"the EMR database already has {seeded.patients} patients; added nothing"
+    if changed:
+        words = {"integratorUrl": f"integrator URL {integrator_url}",
+                 "integratorUser": f"integrator user {integrator_user!r}",
+                 "integratorPassword": "integrator password"}
+        line += f"; set the {', '.join(words[c] for c in changed)}"
+    click.echo(line)
 
 
 @emr.command("export")
@@ -73,15 +91,18 @@ def export_command(settings: Settings, full: bool) -> None:
 
 @emr.command("ship")
 @click.option("--to", "destination", required=True, type=click.Path(path_type=Path),
-              help="The integrator's incoming directory (a mounted path).")
+              help="The integrator's incoming directory (a mounted path; created when it is "
+                   "this machine's configured incoming directory).")
 @click.pass_obj
 def ship_command(settings: Settings, destination: Path) -> None:
     """Copy pending pushes (Docs zip first) atomically into DESTINATION."""
     from carebridge.emr.exceptions import ShipError
     from carebridge.emr.shipper import ship
 
+    incoming = Path(settings.incoming_dir).resolve()
     try:
-        shipped = ship(settings.emr_export_dir, destination)
+        shipped = ship(settings.emr_export_dir, destination,
+                       create=destination.resolve() == incoming)
     except ShipError as exc:
         raise click.ClickException(str(exc)) from None
     for item in shipped:

@@ -15,3 +15,6 @@ def configure_logging(level: str = "INFO") -> None:
     logging.getLogger("spyne").setLevel(logging.WARNING)
     logging.getLogger("spyne.application.client").setLevel(logging.CRITICAL)
     logging.getLogger("spyne.protocol.xml").setLevel(logging.CRITICAL)
+    # Alembic announces its plugins and migration context at INFO whenever a command
+    # opens the database; only its warnings and errors are news.
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -2,7 +2,8 @@
 
 Deterministic for a given seed. Document files are written to the document
 directory, as OSCAR keeps them on disk (DOCUMENT_DIR) and only their metadata
-in the ``document`` table.
+in the ``document`` table. Seeding a database that is already seeded adds nothing
+(the demo clinic is one Facility row); its integrator account can still be changed.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import random
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
 
 from carebridge.emr.database import EmrDatabase
 from carebridge.emr.schema import (
@@ -39,18 +42,28 @@ NOTES = ["Patient seen for follow-up; vitals stable.", "Discussed medication adh
 PROGRAMS = [(10, "Family Practice", "Service"), (11, "Diabetes Education", "Service"),
             (12, "Transitional Housing", "Bed")]
 CHUNK = 500
+DEMO_FACILITY_ID = 1
+
+
+@dataclass(frozen=True)
+class Seeded:
+    added: bool  # False: the database was seeded before and nothing was added
+    patients: int  # patients in the database now
 
 
 def seed(db: EmrDatabase, patients: int, document_dir: Path, *, seed: int = 1,
-         now: dt.datetime | None = None) -> None:
+         now: dt.datetime | None = None) -> Seeded:
     """Fill an empty demo database with ``patients`` patients and their records."""
     rng = random.Random(seed)
     now = (now or dt.datetime.now()).replace(microsecond=0)
     db.create_demo_schema()
+    with db.transaction() as session:
+        if session.get(Facility, DEMO_FACILITY_ID) is not None:
+            return Seeded(False, _patient_count(session))
     document_dir.mkdir(parents=True, exist_ok=True)
     providers = [str(1001 + i) for i in range(3 + patients // 25)]
     with db.transaction() as session:
-        session.add(Facility(id=1, name="Carebridge Demo Clinic",
+        session.add(Facility(id=DEMO_FACILITY_ID, name="Carebridge Demo Clinic",
                              description="Synthetic family health team",
                              contactName="Clinic Manager", contactEmail="manager@clinic.example",
                              contactPhone="416-555-0100", lastUpdated=now,
@@ -68,6 +81,26 @@ def seed(db: EmrDatabase, patients: int, document_dir: Path, *, seed: int = 1,
             for model, values in rows.items():
                 if values:
                     session.execute(insert(model), values)
+    return Seeded(True, patients)
+
+
+def set_integrator(db: EmrDatabase, *, url: str | None = None, user: str | None = None,
+                   password: str | None = None) -> list[str]:
+    """Point the demo clinic at an integrator (the values OSCAR's admin page sets);
+    ``None`` leaves a value alone. The names of the columns that changed."""
+    wanted = {"integratorUrl": url, "integratorUser": user, "integratorPassword": password}
+    changed = []
+    with db.transaction() as session:
+        facility = session.get_one(Facility, DEMO_FACILITY_ID)
+        for column, value in wanted.items():
+            if value is not None and getattr(facility, column) != value:
+                setattr(facility, column, value)
+                changed.append(column)
+    return changed
+
+
+def _patient_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Demographic)) or 0
 
 
 def _chunk(rng: random.Random, start: int, stop: int, providers: list[str], now: dt.datetime,

@@ -42,7 +42,15 @@ def pending(export_dir: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.name)
 
 
-def ship(export_dir: Path, destination: Path) -> list[Shipped]:
+def ship(export_dir: Path, destination: Path, *, create: bool = False) -> list[Shipped]:
+    """Ship every pending push; ``create`` makes a missing destination (the integrator's
+    own incoming directory on this machine), otherwise it must exist (a mount that is
+    not there must not quietly become a local folder)."""
+    if create:
+        try:
+            destination.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ShipError(f"cannot create {destination}: {exc.strerror}") from None
     if not destination.is_dir():
         raise ShipError(f"destination {destination} is not a directory")
     done = []
