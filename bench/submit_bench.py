@@ -1,7 +1,7 @@
 """submitMessage against a bare Spyne echo of the same payload, on SQLite and PostgreSQL.
 
 Both run under gunicorn with the same settings (carebridge's thread worker, cores + 1
-workers of 32 threads, or
+workers of ``worker_threads`` threads, or
 BENCH_WORKERS) on 127.0.0.1 and
 get the same load: 8 concurrent clients posting ~470-character ADT messages
 (A01/A03 mix, every message distinct). Prints requests/s and p50/p99 latency for
@@ -34,11 +34,11 @@ from tests.support.server import Node  # noqa: E402
 
 from carebridge.cluster.net import free_port, wait_http_ok  # noqa: E402
 from carebridge.cluster.postgres import PostgresServer  # noqa: E402
+from carebridge.config import Settings  # noqa: E402
 from carebridge.hl7.make_adt import generate  # noqa: E402
 from carebridge.store.database import Database  # noqa: E402
 from carebridge.store.facilities import add_facility  # noqa: E402
 from carebridge.store.migrate import upgrade  # noqa: E402
-from carebridge.web.server import THREADS  # noqa: E402
 
 FACILITY, PASSWORD = "TORONTO GENERAL", "bench-secret"
 # The same for both services: cores + 1 of carebridge's thread workers.
@@ -108,7 +108,8 @@ def start_echo(log: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-k",
-         "carebridge.web.worker.SlowClientWorker", "--threads", str(THREADS), "--bind",
+         "carebridge.web.worker.SlowClientWorker", "--threads", str(Settings().worker_threads),
+         "--bind",
          f"127.0.0.1:{port}", "--access-logfile", "-", "--no-control-socket",
          "bench.echo_app:application"],
         cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT,

@@ -42,7 +42,7 @@ def test_every_scrape_reports_the_node_total(tmp_path: Path) -> None:
     upgrade(settings.database_url)
     node = Node(settings, workers=3).start()
     try:
-        # Concurrent requests: all three workers, several threads of each, serve some.
+        # Concurrent requests, so that all three workers serve some of them.
         with ThreadPoolExecutor(6) as pool:
             statuses = list(pool.map(get, [node.url + WSDL] * 30))
         assert statuses == [200] * 30

@@ -163,7 +163,7 @@ def test_valid_requests_are_answered_while_60_bad_connections_are_open(node: Nod
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_more_callers_at_once_than_a_worker_has_threads(backend: str, tmp_path: Path,
                                                         request: pytest.FixtureRequest) -> None:
-    """40 callers at once on one worker (32 threads, 5 pooled database connections), none
+    """40 callers at once on one worker of 32 threads (5 pooled database connections), none
     resending: all answered, no thread left waiting for another's connection, and on
     SQLite no submission fails with "database is locked" (they take the write lock at
     BEGIN instead of after their first read)."""
@@ -171,7 +171,7 @@ def test_more_callers_at_once_than_a_worker_has_threads(backend: str, tmp_path: 
     if backend == "postgresql":
         server: PostgresServer = request.getfixturevalue("postgres")
         database_url = server.create_database(f"slow_{os.getpid()}")
-    busy = _start_node(tmp_path, database_url)
+    busy = _start_node(tmp_path, database_url, worker_threads=32)
     try:
         messages = _messages("BUSY", 120)
         codes: list[str] = []

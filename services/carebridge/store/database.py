@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
@@ -48,6 +49,7 @@ class Database:
         self.settings = settings
         self.engine = make_engine(settings.database_url)
         self.sessions = make_sessionmaker(self.engine)
+        self._sqlite_writer = threading.Lock()
 
     @property
     def secret_key_path(self) -> Path | None:
@@ -121,9 +123,14 @@ class Database:
         at once with "database is locked" whenever another writer committed after its
         first read. PostgreSQL needs nothing of the kind.
         """
-        with self.sessions() as session, session.begin():
-            if writes:
+        if writes and self.dialect == "sqlite":
+            # This process's writers queue here, woken at once, rather than in SQLite's
+            # busy handler, which polls with sleeps of up to 100 ms.
+            with self._sqlite_writer, self.sessions() as session, session.begin():
                 session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+                yield session
+            return
+        with self.sessions() as session, session.begin():
             yield session
 
     @property

@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session, sessionmaker
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 # Execution option naming how a SQLite transaction begins ("IMMEDIATE": write lock now).
 SQLITE_BEGIN = "carebridge_sqlite_begin"
-# Connections per process. A web worker runs up to 32 request threads (web/server.py
-# THREADS) and a request may take a second connection for a moment, so up to twice that
-# may be checked out at once; a smaller cap would leave threads waiting (30 s, then an
-# error) for connections held by threads that wait too. Only POOL_SIZE stay open idle.
+# Connections per process. A web worker runs ``worker_threads`` request threads (1 by
+# default, up to 32 sensibly) and a request may take a second connection for a moment, so
+# up to twice that may be checked out at once; a smaller cap would leave threads waiting
+# (30 s, then an error) for connections held by threads that wait too. Only POOL_SIZE
+# stay open idle.
 POOL_SIZE = 5
 MAX_OVERFLOW = 64
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from carebridge.store.credentials import SecretBox, hash_password
 from carebridge.store.exceptions import AuthorityTaken, FacilityExists, StoreError
 from carebridge.store.models import Facility, FacilityAuthority
+from carebridge.store.ttl_cache import TtlCache
 
 MAX_AUTHORITY_LENGTH = 128
 
@@ -114,9 +115,19 @@ _SCOPE = (select(Facility.name, Facility.is_admin, FacilityAuthority.authority)
           .outerjoin(FacilityAuthority, FacilityAuthority.facility_id == Facility.id))
 
 
+_SCOPE_OF = _SCOPE.where(Facility.id == bindparam("facility_id")).order_by(FacilityAuthority.id)
+# Read for every message and query: a new authority or admin flag counts within 5 s.
+# Keyed by database too: one process may serve (or test) several.
+_scopes: TtlCache[tuple[str, int], Scope] = TtlCache()
+
+
 def scope_of(session: Session, facility_id: int) -> Scope:
-    rows = session.execute(_SCOPE.where(Facility.id == facility_id)
-                           .order_by(FacilityAuthority.id)).all()
+    database = session.get_bind().url.render_as_string(hide_password=True)
+    return _scopes.get((database, facility_id), lambda: _load_scope(session, facility_id))
+
+
+def _load_scope(session: Session, facility_id: int) -> Scope:
+    rows = session.execute(_SCOPE_OF, {"facility_id": facility_id}).all()
     if not rows:
         raise StoreError(f"no facility with id {facility_id}")
     return Scope(facility_id, rows[0][0],

@@ -37,9 +37,6 @@ class _Gunicorn(BaseApplication):
         return application
 
 
-# Request threads per worker. Threads get whole requests only (carebridge.web.worker), so
-# they are for requests that wait on the database, not for clients that are slow to send.
-THREADS = 32
 
 
 def gunicorn_options(bind: str, workers: int, settings: Settings) -> dict[str, Any]:
@@ -51,7 +48,9 @@ def gunicorn_options(bind: str, workers: int, settings: Settings) -> dict[str, A
         "worker_class": configured(header_timeout=settings.http_header_timeout,
                                    body_timeout=settings.http_body_timeout,
                                    max_body_bytes=settings.max_request_bytes),
-        "threads": THREADS,
+        # Threads get whole requests only (carebridge.web.worker): they are for requests
+        # that wait on the database, not for clients that are slow to send.
+        "threads": max(1, settings.worker_threads),
         # A thread worker's main loop reports in every second whatever its threads do.
         "timeout": 30,
         "graceful_timeout": 30,

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-import threading
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -25,6 +23,7 @@ from carebridge.soap.wsse.usernametoken import (
 )
 from carebridge.store.credentials import SecretBox, VerifiedCache
 from carebridge.store.facilities import find_facility
+from carebridge.store.ttl_cache import TtlCache
 
 log = logging.getLogger(__name__)
 
@@ -44,35 +43,14 @@ class _Account:
     enabled: bool
 
 
-class _AccountCache:
-    """Facility accounts for a few seconds per process: one query saved per request.
-
-    A disabled facility or a changed password takes effect within ``ttl`` seconds.
-    """
-
-    def __init__(self, ttl: float = 5.0, size: int = 1024) -> None:
-        self.ttl = ttl
-        self.size = size
-        self._entries: dict[str, tuple[float, _Account | None]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, session: Session, name: str) -> _Account | None:
-        now = time.monotonic()
-        with self._lock:
-            entry = self._entries.get(name)
-        if entry is not None and entry[0] > now:
-            return entry[1]
-        row = find_facility(session, name)
-        account = None if row is None else _Account(row.id, row.name, row.password_hash,
-                                                     row.digest_secret, row.enabled)
-        with self._lock:
-            if len(self._entries) >= self.size:
-                self._entries.clear()
-            self._entries[name] = (now + self.ttl, account)
-        return account
+def _load_account(session: Session, name: str) -> _Account | None:
+    row = find_facility(session, name)
+    return None if row is None else _Account(row.id, row.name, row.password_hash,
+                                             row.digest_secret, row.enabled)
 
 
-_accounts = _AccountCache()
+# A disabled facility or a changed password takes effect within the cache's 5 s.
+_accounts: TtlCache[str, _Account | None] = TtlCache()
 
 
 @dataclass(frozen=True)
@@ -124,7 +102,7 @@ def authenticate(
     check_fresh(token.created, now, freshness_seconds)
     if token.is_digest and (token.nonce is None or token.created is None):
         raise AuthenticationFailed("PasswordDigest needs wsse:Nonce and wsu:Created")
-    account = _accounts.get(session, token.username)
+    account = _accounts.get(token.username, lambda: _load_account(session, token.username))
     facility = account if account is not None and account.enabled else None
     secret: str | None = None
     if token.is_digest:
