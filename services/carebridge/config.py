@@ -8,10 +8,11 @@ defaults. Nothing else in carebridge reads ``os.environ``.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +94,6 @@ class Settings:
     # SIGTERM: seconds /health answers 503 (while still serving) before the graceful stop.
     drain_seconds: float = 5.0
     log_level: str = "INFO"
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -104,23 +104,26 @@ class Settings:
             values.update(_read_toml(Path(config_file)))
         for f in dataclasses.fields(cls):
             raw = environ.get(ENV_PREFIX + f.name.upper())
-            if raw is not None and f.name != "extra":
+            if raw is not None:
                 values[f.name] = raw
         return cls.build(values)
 
     @classmethod
     def build(cls, values: Mapping[str, Any]) -> Settings:
-        """Coerce raw values (strings from the environment, TOML scalars) to field types."""
+        """Coerce raw values (strings from the environment, TOML scalars) to field types.
+
+        An unknown name is an error: a misspelt key would otherwise be silently ignored
+        and its default used."""
         known = {f.name: f for f in dataclasses.fields(cls)}
         kwargs: dict[str, Any] = {}
-        extra: dict[str, Any] = {}
         for name, raw in values.items():
             f = known.get(name)
-            if f is None or name == "extra":
-                extra[name] = raw
-                continue
+            if f is None:
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise ConfigError(f"unknown setting {name!r}{hint}")
             kwargs[name] = _coerce(name, f.default, raw)
-        return cls(**kwargs, extra=extra)
+        return cls(**kwargs)
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

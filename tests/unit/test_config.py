@@ -33,3 +33,11 @@ def test_bad_values_are_named_in_the_error(tmp_path: Path) -> None:
         Settings.from_env({"CAREBRIDGE_CONFIG": str(broken)})
     with pytest.raises(ConfigError, match="cannot read"):
         Settings.from_env({"CAREBRIDGE_CONFIG": str(tmp_path / "missing.toml")})
+
+
+def test_an_unknown_key_in_the_config_file_is_named(tmp_path: Path) -> None:
+    config = tmp_path / "carebridge.toml"
+    config.write_text('[carebridge]\nscan_intervall = 3\n')
+    with pytest.raises(ConfigError, match="unknown setting 'scan_intervall'; did you mean "
+                                          "'scan_interval'"):
+        Settings.from_env({"CAREBRIDGE_CONFIG": str(config)})

@@ -18,8 +18,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
     """The CAREBRIDGE_* variables that reproduce ``settings`` in a child process."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAREBRIDGE_")}
     for field in dataclasses.fields(settings):
-        if field.name != "extra":
-            env["CAREBRIDGE_" + field.name.upper()] = str(getattr(settings, field.name))
+        env["CAREBRIDGE_" + field.name.upper()] = str(getattr(settings, field.name))
     return env
 
 
