@@ -29,9 +29,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.peak import Measured, console_script, run_measured  # noqa: E402
+from tests.support.console import SCRIPT  # noqa: E402
+from tests.support.peak import Measured, import_once_measured  # noqa: E402
 from tests.support.pushes import (  # noqa: E402
     BuiltPush,
+    deliver,
     note,
     note_text,
     patient,
@@ -84,14 +86,11 @@ def import_once(push: BuiltPush, work: Path, database_url: str | None = None
         "archive_dir": work / "archive", "work_dir": work, "secret_key": "bench",
         "settle_seconds": 0})
     env = settings_env(settings)
-    cli = console_script("carebridge")
-    subprocess.run([cli, "db", "upgrade"], env=env, check=True, capture_output=True)
-    subprocess.run([cli, "facility", "add", "clinic-a", "--password", "pw"], env=env,
+    subprocess.run([SCRIPT, "db", "upgrade"], env=env, check=True, capture_output=True)
+    subprocess.run([SCRIPT, "facility", "add", "clinic-a", "--password", "pw"], env=env,
                    check=True, capture_output=True)
-    settings.incoming_dir.mkdir(parents=True, exist_ok=True)
-    for source in filter(None, [push.main, push.docs]):
-        shutil.copy(source, settings.incoming_dir / source.name)
-    measured = run_measured([cli, "import", "--once"], env, work)
+    deliver(push, settings.incoming_dir)
+    measured = import_once_measured(settings, work)
     last = [line for line in measured.stderr.splitlines() if push.main.name in line]
     return measured, (last[-1].split(push.main.name + ": ", 1)[-1] if last else "?")
 

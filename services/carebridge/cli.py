@@ -104,9 +104,11 @@ def db() -> None:
 @click.pass_obj
 def db_upgrade(settings: Settings) -> None:
     """Apply the Alembic migrations up to the newest schema."""
-    from carebridge.store.migrate import upgrade
+    from carebridge.store.migrate import current_revision, upgrade
 
-    before, after = upgrade(settings.database_url)
+    before = current_revision(settings.database_url)
+    upgrade(settings.database_url)
+    after = current_revision(settings.database_url)
     if before == after:
         click.echo(f"database schema is current ({after})")
     else:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from carebridge.store.database import Database
 from carebridge.store.models import ImportLog
 from tests import jvm
 from tests.conftest import FACILITIES, add_facilities, module_node
+from tests.support.pushes import deliver  # noqa: F401 - the integration tests' import
 from tests.support.server import Node
 
 T0 = dt.datetime(2024, 3, 1, 9, 0, 0, tzinfo=dt.UTC)
@@ -56,14 +56,6 @@ class PushFactory:
 @pytest.fixture
 def make_push(jvm_build: Path, tmp_path: Path) -> PushFactory:
     return PushFactory(jvm_build, tmp_path / "pushes")
-
-
-def deliver(push: jvm.PushFiles, incoming: Path) -> Path:
-    """Copy a push into the incoming directory the way a deployer would: Docs first."""
-    incoming.mkdir(parents=True, exist_ok=True)
-    if push.docs is not None:
-        shutil.copy2(push.docs, incoming / push.docs.name)
-    return Path(shutil.copy2(push.main, incoming / push.main.name))
 
 
 TNS = "http://ws.caisi_integrator.oscarehr.org/"

@@ -6,22 +6,21 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from carebridge.cluster.node import settings_env
 from carebridge.config import Settings
 from carebridge.integrator.importer import Importer, Result
 from carebridge.store.database import Database
 from carebridge.store.models import CachedRecord, Document, ImportLog
 from tests.conftest import add_facilities
-from tests.support.peak import Measured, console_script, run_measured
+from tests.support.peak import Measured, import_once_measured
 from tests.support.pushes import (
     BuiltPush,
+    deliver,
     note,
     note_text,
     patient,
@@ -42,12 +41,10 @@ class Site:
     root: Path
 
     def deliver(self, push: BuiltPush) -> None:
-        for source in filter(None, [push.docs, push.main]):
-            shutil.copy(source, self.settings.incoming_dir / source.name)
+        deliver(push, self.settings.incoming_dir)
 
     def import_once(self) -> Measured:
-        return run_measured([console_script("carebridge"), "import", "--once"],
-                            settings_env(self.settings), self.root)
+        return import_once_measured(self.settings, self.root)
 
     def only_log(self) -> ImportLog:
         with self.db.transaction() as session:

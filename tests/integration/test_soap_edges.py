@@ -15,6 +15,7 @@ import os
 import statistics
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -350,21 +351,16 @@ def test_jaxws_resolves_the_qname(stack: Stack, jaxws_build: Path) -> None:
     assert NOT_AUTHENTICATED in result["fault"]
 
 
-def test_php_soapclient_surfaces_it(stack: Stack) -> None:
-    assert soap_clients.php_soap_available(), "php-cli + php-soap (tests/system-deps.sh)"
-    ok = soap_clients.run_php(stack.endpoint, "clinic-a", "secret-a", "my-facility")
+@pytest.mark.parametrize(("run", "available", "needs"), [
+    (soap_clients.run_php, soap_clients.php_soap_available, "php-cli + php-soap"),
+    (soap_clients.run_node_soap, soap_clients.node_soap_available, "node + node-soap"),
+], ids=["php-soapclient", "node-soap"])
+def test_other_clients_surface_it(stack: Stack, run: Callable[..., dict],
+                                  available: Callable[[], bool], needs: str) -> None:
+    assert available(), f"{needs} (tests/system-deps.sh)"
+    ok = run(stack.endpoint, "clinic-a", "secret-a", "my-facility")
     assert ok["facility"]["name"] == "clinic-a"
-    refused = soap_clients.run_php(stack.endpoint, "clinic-a", "wrong", "my-facility")
-    assert refused["exit"] == 3
-    assert refused["faultcode"] == "wsse:FailedAuthentication"
-    assert NOT_AUTHENTICATED in refused["fault"]
-
-
-def test_node_soap_surfaces_it(stack: Stack) -> None:
-    assert soap_clients.node_soap_available(), "node + node-soap (tests/system-deps.sh)"
-    ok = soap_clients.run_node_soap(stack.endpoint, "clinic-a", "secret-a", "my-facility")
-    assert ok["facility"]["name"] == "clinic-a"
-    refused = soap_clients.run_node_soap(stack.endpoint, "clinic-a", "wrong", "my-facility")
+    refused = run(stack.endpoint, "clinic-a", "wrong", "my-facility")
     assert refused["exit"] == 3
     assert refused["faultcode"] == "wsse:FailedAuthentication"
     assert NOT_AUTHENTICATED in refused["fault"]

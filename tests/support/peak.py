@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from carebridge.cluster.node import settings_env
+from carebridge.config import Settings
+from tests.support.console import SCRIPT
 
 _HOOK = '''"""Written by tests/support/peak.py: report this process's peak RSS when it exits."""
 import atexit
@@ -49,9 +52,9 @@ class Measured:
         return self.peak_bytes / (1024 * 1024)
 
 
-def console_script(name: str) -> str:
-    """The venv's console script ``name`` (next to this interpreter)."""
-    return str(Path(sys.executable).with_name(name))
+def import_once_measured(settings: Settings, workdir: Path) -> Measured:
+    """``carebridge import --once`` as its own process, measured."""
+    return run_measured([str(SCRIPT), "import", "--once"], settings_env(settings), workdir)
 
 
 def run_measured(cmd: list[str], env: dict[str, str], workdir: Path,

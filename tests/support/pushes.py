@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import random
+import shutil
 import struct
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from carebridge.integrator.javawrite import modified_utf8
 from carebridge.integrator.oscar_classes import java_object, write_objects
@@ -133,3 +134,21 @@ def write_push(out_dir: Path, username: str, entries: Sequence[Iterable[Any] | b
                 zf.writestr(name, data)
     digest = hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
     return BuiltPush(path, digest, base, docs)
+
+
+class PushPair(Protocol):
+    """A main push zip and its optional -Docs.zip (the JVM's and this module's)."""
+
+    @property
+    def main(self) -> Path: ...
+
+    @property
+    def docs(self) -> Path | None: ...
+
+
+def deliver(push: PushPair, incoming: Path) -> Path:
+    """Copy a push into the incoming directory the way a deployer would: Docs first."""
+    incoming.mkdir(parents=True, exist_ok=True)
+    if push.docs is not None:
+        shutil.copy2(push.docs, incoming / push.docs.name)
+    return Path(shutil.copy2(push.main, incoming / push.main.name))

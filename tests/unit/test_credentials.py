@@ -1,6 +1,12 @@
 from pathlib import Path
 
-from carebridge.store.credentials import SecretBox, hash_password, verify_password
+from carebridge.store.credentials import (
+    SecretBox,
+    create_key,
+    hash_password,
+    read_key,
+    verify_password,
+)
 
 
 def test_password_hash_is_salted_scrypt_and_verifies() -> None:
@@ -24,9 +30,9 @@ def test_secret_box_binds_the_facility_and_the_key(tmp_path: Path) -> None:
 
 def test_key_file_is_created_once_and_private(tmp_path: Path) -> None:
     key_file = tmp_path / "var" / "secret.key"
-    sealed = SecretBox.from_settings("", key_file).seal("f", "pw")
+    sealed = SecretBox(create_key(key_file)).seal("f", "pw")
     assert key_file.stat().st_mode & 0o777 == 0o600
-    assert SecretBox.from_settings("", key_file).open("f", sealed) == "pw"
+    assert SecretBox(read_key(key_file)).open("f", sealed) == "pw"
 
 
 def test_verified_cache_remembers_only_successes_and_no_password() -> None:

@@ -34,11 +34,13 @@ _MAX_FIELD_ERRORS = 10
 
 @dataclass(frozen=True)
 class Limits:
-    max_message_bytes: int = 4 * 1024 * 1024
-    max_segments: int = 2000
-    max_field_chars: int = 64 * 1024
-    earliest_year: int = 1900
-    max_future: dt.timedelta = dt.timedelta(days=1)
+    """The bounds in force (their defaults are the settings': ``hl7_max_*`` and so on)."""
+
+    max_message_bytes: int
+    max_segments: int
+    max_field_chars: int
+    earliest_year: int
+    max_future: dt.timedelta
 
 
 def check_size(length: int, limits: Limits) -> None:
@@ -102,9 +104,6 @@ def time_errors(message: Message, limits: Limits, now: dt.datetime) -> list[HL7E
     latest = now.astimezone(dt.UTC).replace(tzinfo=None) + limits.max_future
     errors = []
     for segment_id, number, what in _TIMES:
-        segment = message.segment(segment_id)
-        if segment is None:
-            continue
         text = message.get(f"{segment_id}-{number}.1").strip()
         if not text or text == '""':
             continue

@@ -15,11 +15,13 @@ ERROR never replaces the COMPLETED row of the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
 import logging
 import shutil
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -218,8 +220,11 @@ class Importer:
         facility: Facility | None = None
         header: Header | None = None
         log_id: int | None = None
+        opened = False  # the main zip opened: its header was read (or failed) inside
         try:
-            with open_push(path, self.limits, self.decode) as archive:
+            with contextlib.ExitStack() as stack:
+                archive = stack.enter_context(open_push(path, self.limits, self.decode))
+                opened = True
                 header = archive.read_header()
                 if owner is not None and header.username != owner.name:
                     raise WrongFacility(
@@ -252,14 +257,15 @@ class Importer:
                 if meta and not docs_path.exists():
                     return Outcome(name, Result.WAITING, f"waiting for {docs_path.name}",
                                    facility=facility.name)
-                if meta:
-                    with open_zip(docs_path, self.docs_limits):
-                        pass  # its checks, before any record is read
+                # Opened (and so checked) before any record is read, read after them.
+                docs = stack.enter_context(open_zip(docs_path, self.docs_limits)) if meta \
+                    else None
                 self.observer.file_started(name, len(archive.ser_entries))
                 log_id = self._start_log(facility, name, checksum, header)
-                counts = self._load(archive, docs_path, meta, facility, log_id, header, name)
+                counts = self._load(archive, docs, meta, facility, log_id, header, name)
         except PushFileError as exc:
-            sender = facility or owner or (None if header else self._sender(path))
+            # A header that failed inside the archive would fail the same way again.
+            sender = facility or owner or (None if opened else self._sender(path))
             return self._final_error(path, sender, checksum, header, exc.args[0], docs_path)
         except UnknownFacility as exc:
             return self._final_error(path, owner, checksum, header, str(exc), docs_path)
@@ -326,7 +332,7 @@ class Importer:
             session.flush()
             return row.id
 
-    def _load(self, archive: PushArchive, docs_path: Path, meta: list[DocumentMeta],
+    def _load(self, archive: PushArchive, docs: zipfile.ZipFile | None, meta: list[DocumentMeta],
               facility: Facility, log_id: int, header: Header, name: str) -> dict[str, int]:
         with self.db.transaction() as session:
             self.lease.renew(session, name)
@@ -350,8 +356,8 @@ class Importer:
                     self.observer.objects_read(RENEW_EVERY_OBJECTS)
             writer.flush()
             self.observer.objects_read(seen % RENEW_EVERY_OBJECTS)
-            if meta:
-                self._load_documents(writer, docs_path, meta)
+            if docs is not None:
+                self._load_documents(writer, docs, meta)
             counts = dict(writer.counts)
             row = session.get(ImportLog, log_id)
             if row is None or row.status != ImportStatus.PROCESSING:
@@ -365,17 +371,16 @@ class Importer:
             self.lease.renew(session, name)
         return counts
 
-    def _load_documents(self, writer: RecordWriter, docs_path: Path,
+    def _load_documents(self, writer: RecordWriter, docs: zipfile.ZipFile,
                         meta: list[DocumentMeta]) -> None:
-        with open_zip(docs_path, self.docs_limits) as zf:
-            names = set(zf.namelist())
-            for doc in meta:
-                if doc.file_name not in names:
-                    writer.counts["documents_missing"] += 1
-                    log.warning("%s: document %d is listed but not in the zip",
-                                docs_path.name, doc.doc_id)
-                    continue
-                writer.link_document(str(doc.doc_id), zf.read(doc.file_name))
+        names = set(docs.namelist())
+        for doc in meta:
+            if doc.file_name not in names:
+                writer.counts["documents_missing"] += 1
+                log.warning("%s: document %d is listed but not in the zip",
+                            Path(str(docs.filename)).name, doc.doc_id)
+                continue
+            writer.link_document(str(doc.doc_id), docs.read(doc.file_name))
 
     def _final_error(self, path: Path, facility: Facility | None, checksum: str,
                      header: Header | None, reason: str, docs_path: Path | None) -> Outcome:

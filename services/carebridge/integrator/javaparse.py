@@ -68,7 +68,7 @@ _FIELD_COST = 96
 _SLOT_COST = 16
 _ELEMENT_COST = 40
 _KEPT_COST = 200
-_MAX_HIERARCHY = 64
+MAX_HIERARCHY = 64
 _READ_CHUNK = MIB
 SHARED_STRING_CHARS = 64
 SHARED_STRINGS = 65536
@@ -402,7 +402,7 @@ class BoundedParser(JavaStreamParser):
             desc: JavaClassDesc | None = class_desc
             while desc is not None:
                 depth += 1
-                if depth > _MAX_HIERARCHY:
+                if depth > MAX_HIERARCHY:
                     raise ValueError("class hierarchy too deep (or a cycle)")
                 fields += len(desc.fields or ())
                 desc = desc.super_class

@@ -29,6 +29,7 @@ from javaobj.v2.transformers import JavaPrimitiveClass
 
 from carebridge.integrator.exceptions import JavaStreamError, LimitExceeded, TruncatedStream
 from carebridge.integrator.javaparse import (
+    MAX_HIERARCHY,
     BoundedParser,
     DecodeLimits,
     Kept,
@@ -40,7 +41,6 @@ from carebridge.integrator.javaparse import (
 __all__ = ["DecodeLimits", "JavaObject", "iter_objects", "iter_sized", "to_python"]
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_MAX_HIERARCHY = 64
 _SEQUENCES = (JavaArray, list)
 
 
@@ -192,7 +192,7 @@ class _Converter:
             self.total += len(name or "") + 2
             return name
         if isinstance(value, bytes):
-            self._grow(len(value) * 4 // 3 + 16)
+            self._grow(_base64_length(value))
             return value
         key = id(value)
         hit = self.memo.get(key)
@@ -209,7 +209,7 @@ class _Converter:
         key = id(value)
         if isinstance(value, PrimitiveArray):
             if isinstance(value.data, bytes):
-                self.total += len(value.data) * 4 // 3 + 16
+                self.total += _base64_length(value.data)
                 return value.data
             self.total += 8 * len(value.data) + 2
             return list(value.data)
@@ -233,7 +233,7 @@ class _Converter:
         if isinstance(value, JavaInstance):
             return self._instance(value)
         if isinstance(value, BlockData):
-            self.total += len(value.data) * 4 // 3 + 16
+            self.total += _base64_length(value.data)
             return bytes(value.data)
         return repr(value)
 
@@ -254,12 +254,17 @@ class _Converter:
         return obj
 
 
+def _base64_length(data: bytes | bytearray) -> int:
+    """What bytes cost as JSON: base64 and its quotes, with room to spare."""
+    return len(data) * 4 // 3 + 16
+
+
 def _hierarchy(instance: JavaInstance) -> list[Any]:
     chain = []
     classdesc = instance.classdesc
     while classdesc is not None:
         chain.append(classdesc)
-        if len(chain) > _MAX_HIERARCHY:
+        if len(chain) > MAX_HIERARCHY:
             raise ValueError("class hierarchy too deep (or a cycle)")
         classdesc = classdesc.super_class
     return chain

@@ -281,9 +281,8 @@ def _ser_number(name: str) -> int | None:
 def _ser_entries(zf: zipfile.ZipFile) -> list[str]:
     numbered: dict[int, str] = {}
     for info in zf.infolist():
-        match = _SER.search(info.filename)
-        if match and not info.is_dir():
-            number = int(match.group(1))
+        number = _ser_number(info.filename)
+        if number is not None and not info.is_dir():
             if number in numbered:
                 raise PushFormatError(f"two entries numbered .{number}.ser", info.filename)
             numbered[number] = info.filename

@@ -12,7 +12,6 @@ checks), so a facility can never reach another's person through the index.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -112,19 +111,17 @@ def _newer(record: PatientRecord, times: dict[str, str], event_time: str) -> dic
     return values
 
 
-def merge(session: Session, survivor_ref: PersonRef, old: Patient,
-          authorities: Iterable[str]) -> Patient:
+def merge(session: Session, survivor_ref: PersonRef, old: Patient, scope: Scope) -> Patient:
     """A40: ``old`` (the person MRG-1 names, see ``find_person``) becomes part of the
-    survivor, as far as the sender's ``authorities`` reach: identifiers of other
-    domains stay where they are, and so does ``old`` while it still holds any."""
+    survivor, as far as the sender's domains reach: identifiers of other domains stay
+    where they are, and so does ``old`` while it still holds any."""
     survivor = session.get(Patient, survivor_ref.id)
     if old.id == survivor.id:
         return survivor
-    own = set(authorities)
     foreign = False
     for ident in session.scalars(select(PatientIdentifier).where(
             PatientIdentifier.patient_id == old.id)):
-        if ident.assigning_authority in own:
+        if scope.owns(ident.assigning_authority):
             ident.patient_id = survivor.id
         else:
             foreign = True
@@ -149,12 +146,13 @@ class PersonView:
     identifiers: list[Identifier]
 
 
-def lookup(session: Session, identifier: str, authority: str, scope: Scope) -> PersonView | None:
+def lookup(session: Session, identifier: str, authority: str | None,
+           scope: Scope) -> PersonView | None:
     """The person ``identifier`` names, as ``scope`` may see it: only through a domain the
     caller owns (an admin: any), and only the caller's identifiers. A person out of reach
     is None, exactly as one that does not exist."""
     authority = authority or scope.default_authority
-    if not (scope.is_admin or scope.owns(authority)):
+    if not scope.reads(authority):
         return None
     person = find_person(session, (Identifier(identifier, authority),))
     if person is None:
@@ -162,5 +160,5 @@ def lookup(session: Session, identifier: str, authority: str, scope: Scope) -> P
     identifiers = [Identifier(i.identifier, i.assigning_authority, i.identifier_type)
                    for i in session.scalars(select(PatientIdentifier).where(
                        PatientIdentifier.patient_id == person.id).order_by(PatientIdentifier.id))
-                   if scope.is_admin or scope.owns(i.assigning_authority)]
+                   if scope.reads(i.assigning_authority)]
     return PersonView(person.enterprise_id, {f: getattr(person, f) for f in FIELDS}, identifiers)

@@ -114,7 +114,7 @@ class PatientSubmission(ServiceBase):
     def get_patient(ctx, identifier, assigningAuthority):  # type: ignore[no-untyped-def]
         with _env(ctx).db.transaction() as session:
             scope = scope_of(session, ctx.udc.caller.facility_id)
-            person = mpi.lookup(session, identifier, assigningAuthority or "", scope)
+            person = mpi.lookup(session, identifier, assigningAuthority, scope)
         if person is None:
             return None
         f = person.fields

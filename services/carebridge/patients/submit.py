@@ -147,6 +147,11 @@ def _submit_once(db: Database, settings: Settings, caller: Sender, payload: str 
         return _refuse(db, caller, understood, body, digest, encoding, received)
     # Everything that can fail on content fails before any write.
     plan = _plan(understood, bounds, received)
+    scope = None
+    if plan is not None:  # outside the write transaction: cached, and pure after that
+        with db.sessions() as reader:
+            scope = scope_of(reader, caller.facility_id)
+        plan = _in_scope(plan, scope, understood)
     message = understood.message
     assert message is not None  # keyed messages were understood
     key = _key(message)
@@ -155,9 +160,6 @@ def _submit_once(db: Database, settings: Settings, caller: Sender, payload: str 
         stored = _journal_row(session, caller.facility_id, key) if check_journal else None
         if stored is not None:
             return _replay(stored, digest, understood, encoding)
-        scope = scope_of(session, caller.facility_id)
-        if plan is not None:
-            plan = _in_scope(plan, scope, understood)
         reply = _reply(understood, encoding, received)  # final unless a merge fails below
         kept = body if reply.ack_code == "AA" else body[:KEPT_BODY_CHARS]
         # A concurrent submission of the same key fails here (unique constraint); submit()
@@ -169,7 +171,7 @@ def _submit_once(db: Database, settings: Settings, caller: Sender, payload: str 
             "body_sha256": digest, "raw": kept, "raw_length": len(body),
             "ack_code": reply.ack_code, "reply": reply.to_json(), "received_at": received,
         }).inserted_primary_key[0]
-        if understood.outcome is Outcome.ACCEPTED and plan is not None:
+        if understood.outcome is Outcome.ACCEPTED and plan is not None and scope is not None:
             try:
                 alert_line = _apply(session, settings, scope, plan, message_id, received)
             except MergeError as exc:  # MRG-1 names nobody: AE, journaled, nothing merged
@@ -386,7 +388,7 @@ def _apply(session: Session, settings: Settings, scope: Scope, plan: _Plan,
         if prior is None:
             raise MergeError("MRG-1 names no patient in the index")
         survivor = mpi.upsert(session, PatientRecord(plan.survivor), plan.event_time)
-        mpi.merge(session, survivor, prior, scope.authorities)
+        mpi.merge(session, survivor, prior, scope)
         return None
     if plan.patient is not None:
         mpi.upsert(session, plan.patient, plan.event_time)

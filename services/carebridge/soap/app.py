@@ -25,13 +25,11 @@ from carebridge.soap import jaxws as jaxws_shape
 from carebridge.soap.exceptions import SecurityFault
 from carebridge.soap.faults import to_fault, unavailable
 from carebridge.soap.protocol import CarebridgeSoap11
-from carebridge.soap.wsse.authenticate import Caller, authenticate, security_header
-from carebridge.soap.wsse.namespaces import WSSE
+from carebridge.soap.wsse.authenticate import SECURITY, Caller, authenticate, security_header
 from carebridge.store.database import Database
 
 log = logging.getLogger(__name__)
 
-WSSE_SECURITY = f"{{{WSSE}}}Security"
 CAISI_PROVIDER = "{http://oscarehr.org/caisi}requestingCaisiProviderNo"
 
 
@@ -107,7 +105,7 @@ def soap_application(
     jaxws: bool = True,
 ) -> WsgiApplication:
     """``jaxws``: JAX-WS element form and WSDL shape (OSCAR's contract); off, Spyne's own."""
-    understood = (WSSE_SECURITY, CAISI_PROVIDER)
+    understood = (SECURITY, CAISI_PROVIDER)
     app = _Application(
         list(services),
         tns=tns,

@@ -38,11 +38,11 @@ _SOAP_STATUSES = frozenset({200, 500})
 # Wrong addresses: nothing was sent and resending would not change that.
 _UNUSABLE_ADDRESS = (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
                      requests.exceptions.InvalidSchema, requests.exceptions.URLRequired)
-# A transport that broke before or after the request went out (every requests error is
-# an OSError; urllib3 and http.client ones can surface raw from a cut body).
-_BROKEN = (requests.RequestException, urllib3.exceptions.HTTPError, http.client.HTTPException,
-           OSError, etree.XMLSyntaxError, zeep.exceptions.XMLSyntaxError)
-_TRANSLATED = (zeep.exceptions.Fault, zeep.exceptions.TransportError, *_BROKEN)
+# A transport that broke before or after the request went out: OSError covers every
+# requests error; urllib3 and http.client ones can surface raw from a cut body.
+_TRANSLATED = (zeep.exceptions.Fault, zeep.exceptions.TransportError, OSError,
+               urllib3.exceptions.HTTPError, http.client.HTTPException, etree.XMLSyntaxError,
+               zeep.exceptions.XMLSyntaxError)
 
 
 class _Transport(zeep.Transport):

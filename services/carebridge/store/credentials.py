@@ -107,13 +107,6 @@ class SecretBox:
         self._aead = AESGCM(hashlib.sha256(key).digest())
         self.fingerprint = key_fingerprint(key)
 
-    @classmethod
-    def from_settings(cls, secret_key: str, key_file: Path) -> SecretBox:
-        if secret_key:
-            return cls(secret_key.encode("utf-8"))
-        key = read_key(key_file)
-        return cls(create_key(key_file) if key is None else key)
-
     def seal(self, facility_name: str, secret: str) -> str:
         nonce = os.urandom(12)
         sealed = self._aead.encrypt(nonce, secret.encode("utf-8"), facility_name.encode("utf-8"))

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from carebridge.store.credentials import SecretBox, hash_password
 from carebridge.store.exceptions import AuthorityTaken, FacilityExists, StoreError
 from carebridge.store.models import Facility, FacilityAuthority
-from carebridge.store.ttl_cache import TtlCache
+from carebridge.store.ttl_cache import TtlCache, database_of
 
 MAX_AUTHORITY_LENGTH = 128
 
@@ -39,7 +39,7 @@ def add_facility(
         raise StoreError("facility name must not be empty")
     if not password:
         raise StoreError("facility password must not be empty")
-    domains = _clean_authorities(authorities) or [name]
+    domains = _clean_authorities(list(authorities) or [name])
     facility = Facility(
         name=name,
         description=description,
@@ -52,18 +52,16 @@ def add_facility(
         session.flush()
     except IntegrityError as exc:
         raise FacilityExists(f"facility {name!r} already exists") from exc
-    add_authorities(session, facility, domains)
+    _add_authorities(session, facility, domains)
     return facility
 
 
-def add_authorities(session: Session, facility: Facility, authorities: Iterable[str]) -> None:
-    """Give ``facility`` more identifier domains; AuthorityTaken if another owns one."""
-    for authority in _clean_authorities(authorities):
+def _add_authorities(session: Session, facility: Facility, authorities: list[str]) -> None:
+    """Give a new ``facility`` its (cleaned) domains; AuthorityTaken if another owns one."""
+    for authority in authorities:
         owner = session.scalars(select(Facility).join(FacilityAuthority).where(
             FacilityAuthority.authority == authority)).one_or_none()
         if owner is not None:
-            if owner.id == facility.id:
-                continue
             raise AuthorityTaken(f"assigning authority {authority!r} already belongs to "
                                  f"facility {owner.name!r}")
         session.add(FacilityAuthority(facility_id=facility.id, authority=authority))
@@ -110,20 +108,21 @@ class Scope:
     def owns(self, authority: str) -> bool:
         return authority in self.authorities
 
+    def reads(self, authority: str) -> bool:
+        """Whether the caller may see data in this domain: its own, or any as an admin."""
+        return self.is_admin or self.owns(authority)
 
-_SCOPE = (select(Facility.name, Facility.is_admin, FacilityAuthority.authority)
-          .outerjoin(FacilityAuthority, FacilityAuthority.facility_id == Facility.id))
 
-
-_SCOPE_OF = _SCOPE.where(Facility.id == bindparam("facility_id")).order_by(FacilityAuthority.id)
+_SCOPE_OF = (select(Facility.name, Facility.is_admin, FacilityAuthority.authority)
+             .outerjoin(FacilityAuthority, FacilityAuthority.facility_id == Facility.id)
+             .where(Facility.id == bindparam("facility_id")).order_by(FacilityAuthority.id))
 # Read for every message and query: a new authority or admin flag counts within 5 s.
-# Keyed by database too: one process may serve (or test) several.
 _scopes: TtlCache[tuple[str, int], Scope] = TtlCache()
 
 
 def scope_of(session: Session, facility_id: int) -> Scope:
-    database = session.get_bind().url.render_as_string(hide_password=True)
-    return _scopes.get((database, facility_id), lambda: _load_scope(session, facility_id))
+    return _scopes.get((database_of(session), facility_id),
+                       lambda: _load_scope(session, facility_id))
 
 
 def _load_scope(session: Session, facility_id: int) -> Scope:

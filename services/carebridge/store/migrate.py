@@ -20,11 +20,9 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> tuple[str | None, str | None]:
-    """Apply the migrations up to ``revision``; the revision before and after (None: none)."""
-    before = current_revision(url)
+def upgrade(url: str, revision: str = "head") -> None:
+    """Apply the migrations up to ``revision``."""
     command.upgrade(alembic_config(url), revision)
-    return before, current_revision(url)
 
 
 def current_revision(url: str) -> str | None:

@@ -11,8 +11,15 @@ import time
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
+from sqlalchemy.orm import Session
+
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+
+
+def database_of(session: Session) -> str:
+    """Part of every key: one process may serve (or test) several databases."""
+    return session.get_bind().url.render_as_string(hide_password=True)
 
 
 class TtlCache(Generic[K, V]):
@@ -36,7 +43,3 @@ class TtlCache(Generic[K, V]):
                 self._entries.clear()
             self._entries[key] = (now + self.ttl, value)
         return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()

@@ -76,18 +76,15 @@ class CarebridgeApp:
                                  self.settings.max_compression_ratio)
                 require_xml(environ)
             except RequestRejected as exc:
-                self._count(mount, str(exc.http_status))
+                metrics.count_request(mount, str(exc.http_status))
                 return _refusal(exc, start_response)
 
         def counting_start_response(status: str, headers: list, exc_info: Any = None) -> Any:
-            self._count(mount, status.split(" ", 1)[0])
+            metrics.count_request(mount, status.split(" ", 1)[0])
             return start_response(status, headers, exc_info) if exc_info else start_response(
                 status, headers)
 
         return service(environ, counting_start_response)
-
-    def _count(self, mount: str, status: str) -> None:
-        metrics.count_request(mount, status)
 
     def _health(self, start_response: StartResponse) -> Iterable[bytes]:
         if is_draining():
@@ -98,10 +95,8 @@ class CarebridgeApp:
 
     def _metrics(self, start_response: StartResponse) -> Iterable[bytes]:
         """The node's request counters (every worker's) and the import log by status."""
-        body = metrics.render(self._database_gauges)
-        start_response("200 OK", [("Content-Type", metrics.CONTENT_TYPE),
-                                  ("Content-Length", str(len(body)))])
-        return [body]
+        return _plain(start_response, "200 OK", metrics.render(self._database_gauges),
+                      metrics.CONTENT_TYPE)
 
     def _database_gauges(self) -> list[Any]:
         try:
@@ -110,22 +105,21 @@ class CarebridgeApp:
                     select(ImportLog.status, func.count()).group_by(ImportLog.status)
                 ).all()
         except Exception:
-            return [metrics.gauge("carebridge_database_up", "1 when the database answers",
-                                  {(): 0})]
-        return [metrics.gauge("carebridge_import_logs", "Import log entries by status",
-                              {(status,): count for status, count in rows}, ("status",)),
-                metrics.gauge("carebridge_database_up", "1 when the database answers",
-                              {(): 1})]
+            rows = None
+        found = [] if rows is None else [metrics.gauge(
+            "carebridge_import_logs", "Import log entries by status",
+            {(status,): count for status, count in rows}, ("status",))]
+        return [*found, metrics.gauge("carebridge_database_up", "1 when the database answers",
+                                      {(): int(rows is not None)})]
 
 
 def _refusal(error: RequestRejected, start_response: StartResponse) -> Iterable[bytes]:
     """A request refused before any service read it: a SOAP Client fault, with the HTTP
     status that says why (413 too large, 415 not XML or an unknown coding, 400 undecodable)."""
-    body = _FAULT.format(code=error.faultcode, text=xml_escape(error.message)).encode()
     status_line = f"{error.http_status} {HTTPStatus(error.http_status).phrase}"
-    start_response(status_line, [("Content-Type", "text/xml; charset=utf-8"),
-                                 ("Content-Length", str(len(body)))])
-    return [body]
+    return _plain(start_response, status_line,
+                  _FAULT.format(code=error.faultcode, text=xml_escape(error.message)),
+                  "text/xml; charset=utf-8")
 
 
 def _schema_file(name: str, start_response: StartResponse) -> Iterable[bytes]:
@@ -157,9 +151,9 @@ def _address_rewriter(mount: str) -> Callable[[Any], None]:
     return rewrite
 
 
-def _plain(start_response: StartResponse, status: str, text: str,
+def _plain(start_response: StartResponse, status: str, text: str | bytes,
            content_type: str = "text/plain; charset=utf-8") -> Iterable[bytes]:
-    body = text.encode("utf-8")
+    body = text.encode("utf-8") if isinstance(text, str) else text
     start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
     return [body]
 

@@ -84,13 +84,13 @@ def gauge(name: str, documentation: str, values: dict[tuple[str, ...], float],
 
 
 @contextmanager
-def multiprocess_dir(parent: Path | None = None) -> Iterator[Path]:
+def multiprocess_dir() -> Iterator[Path]:
     """A fresh metrics directory for one node start, named in the environment the
     workers inherit (old files would add a previous run's counts); removed at the end.
 
     Those a killed node left behind (their process is gone) are removed on the next start.
     """
-    parent = Path(parent or tempfile.gettempdir())
+    parent = Path(tempfile.gettempdir())
     _remove_orphans(parent)
     path = parent / f"{_PREFIX}{os.getpid()}"
     shutil.rmtree(path, ignore_errors=True)

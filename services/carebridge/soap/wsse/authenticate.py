@@ -23,7 +23,7 @@ from carebridge.soap.wsse.usernametoken import (
 )
 from carebridge.store.credentials import SecretBox, VerifiedCache
 from carebridge.store.facilities import find_facility
-from carebridge.store.ttl_cache import TtlCache
+from carebridge.store.ttl_cache import TtlCache, database_of
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def _load_account(session: Session, name: str) -> _Account | None:
 
 
 # A disabled facility or a changed password takes effect within the cache's 5 s.
-_accounts: TtlCache[str, _Account | None] = TtlCache()
+_accounts: TtlCache[tuple[str, str], _Account | None] = TtlCache()
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,8 @@ def authenticate(
     check_fresh(token.created, now, freshness_seconds)
     if token.is_digest and (token.nonce is None or token.created is None):
         raise AuthenticationFailed("PasswordDigest needs wsse:Nonce and wsu:Created")
-    account = _accounts.get(token.username, lambda: _load_account(session, token.username))
+    account = _accounts.get((database_of(session), token.username),
+                            lambda: _load_account(session, token.username))
     facility = account if account is not None and account.enabled else None
     secret: str | None = None
     if token.is_digest:
