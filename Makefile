@@ -10,8 +10,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test]'
+$(STAMP): $(BIN)/python pyproject.toml lab/pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]' -e ./lab
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -23,11 +23,11 @@ system-deps:
 	bash tests/system-deps.sh
 
 test: $(STAMP) system-deps
-	$(BIN)/ruff check services tests bench
+	$(BIN)/ruff check services lab tests bench
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: $(STAMP)
-	$(BIN)/ruff check services tests bench
+	$(BIN)/ruff check services lab tests bench
 
 bench: $(STAMP) system-deps
 	$(BIN)/python bench/import_bench.py

@@ -25,8 +25,8 @@ from sqlalchemy import select
 from carebridge.emr.database import EmrDatabase
 from carebridge.emr.exporter import QUERY_CHUNK, _patient_blocks
 from carebridge.emr.schema import Demographic
-from carebridge.emr.seed import seed
-from carebridge.integrator.javawrite import ObjectStreamWriter
+from carebridge.oscar.javawrite import ObjectStreamWriter
+from carebridge_lab.seed import seed
 
 NOW = dt.datetime(2024, 3, 1, 9, 0, 0)
 

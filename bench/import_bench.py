@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests import jvm  # noqa: E402
 
-from carebridge.integrator.pushfile import ZipLimits, open_push  # noqa: E402
+from carebridge.oscar.archive import ZipLimits, open_push  # noqa: E402
 
 DATE = dt.datetime(2024, 3, 1, 9, 0, tzinfo=dt.UTC)
 LIMITS = ZipLimits(8 * 1024**3, 64 * 1024**3, 1000)

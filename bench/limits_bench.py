@@ -42,9 +42,9 @@ from tests.support.pushes import (  # noqa: E402
     write_push,
 )
 
-from carebridge.cluster.node import settings_env  # noqa: E402
-from carebridge.cluster.postgres import PostgresServer  # noqa: E402
 from carebridge.config import Settings  # noqa: E402
+from carebridge_lab.node import settings_env  # noqa: E402
+from carebridge_lab.postgres import PostgresServer  # noqa: E402
 
 MIB = 1024 * 1024
 

@@ -27,13 +27,13 @@ sys.path.insert(0, str(ROOT))
 from bench.submit_bench import FACILITY, PASSWORD, WSSE, envelope, load, messages, report  # noqa: E402
 from tests.conftest import make_settings  # noqa: E402
 
-from carebridge.cluster.haproxy import HAProxy, render_config  # noqa: E402
-from carebridge.cluster.net import free_port, wait_http_ok  # noqa: E402
-from carebridge.cluster.node import Node  # noqa: E402
-from carebridge.cluster.postgres import PostgresServer  # noqa: E402
 from carebridge.store.database import Database  # noqa: E402
 from carebridge.store.facilities import add_facility  # noqa: E402
 from carebridge.store.migrate import upgrade  # noqa: E402
+from carebridge_lab.haproxy import HAProxy, render_config  # noqa: E402
+from carebridge_lab.net import free_port, wait_http_ok  # noqa: E402
+from carebridge_lab.node import Node  # noqa: E402
+from carebridge_lab.postgres import PostgresServer  # noqa: E402
 
 NODE_WORKERS = int(os.environ.get("BENCH_NODE_WORKERS", "2"))
 TICKS = os.sysconf("SC_CLK_TCK")

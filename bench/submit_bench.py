@@ -32,13 +32,13 @@ sys.path.insert(0, str(ROOT))
 from tests.conftest import make_settings  # noqa: E402
 from tests.support.server import Node  # noqa: E402
 
-from carebridge.cluster.net import free_port, wait_http_ok  # noqa: E402
-from carebridge.cluster.postgres import PostgresServer  # noqa: E402
 from carebridge.config import Settings  # noqa: E402
 from carebridge.hl7.make_adt import generate  # noqa: E402
 from carebridge.store.database import Database  # noqa: E402
 from carebridge.store.facilities import add_facility  # noqa: E402
 from carebridge.store.migrate import upgrade  # noqa: E402
+from carebridge_lab.net import free_port, wait_http_ok  # noqa: E402
+from carebridge_lab.postgres import PostgresServer  # noqa: E402
 
 FACILITY, PASSWORD = "TORONTO GENERAL", "bench-secret"
 # The same for both services: cores + 1 of carebridge's thread workers.

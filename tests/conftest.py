@@ -11,11 +11,11 @@ from typing import TypeVar
 
 import pytest
 
-from carebridge.cluster.postgres import PostgresServer
 from carebridge.config import Settings
 from carebridge.store.database import Database
 from carebridge.store.facilities import add_facility
 from carebridge.store.migrate import upgrade
+from carebridge_lab.postgres import PostgresServer
 from tests.support.server import Node
 
 T = TypeVar("T")

@@ -18,11 +18,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from carebridge.cluster.haproxy import HAProxy, haproxy_binary, render_config
-from carebridge.cluster.local import LocalCluster
-from carebridge.cluster.net import free_port, wait_http_ok
-from carebridge.cluster.node import Node, settings_env
-from carebridge.cluster.postgres import PostgresServer
 from carebridge.config import Settings
 from carebridge.contracts import FACILITY_SERVICE, PATIENT_SUBMISSION
 from carebridge.hl7.make_adt import generate
@@ -32,6 +27,11 @@ from carebridge.store.database import Database
 from carebridge.store.facilities import add_facility
 from carebridge.store.migrate import upgrade
 from carebridge.store.models import HL7Message
+from carebridge_lab.haproxy import HAProxy, haproxy_binary, render_config
+from carebridge_lab.local import LocalCluster
+from carebridge_lab.net import free_port, wait_http_ok
+from carebridge_lab.node import Node, settings_env
+from carebridge_lab.postgres import PostgresServer
 from tests.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,8 +17,8 @@ from sqlalchemy import select, update
 from carebridge.config import Settings
 from carebridge.emr.database import EmrDatabase
 from carebridge.emr.schema import CaseManagementNote, Demographic, IntegratorFileLog
-from carebridge.integrator.javaser import JavaObject
-from carebridge.integrator.pushfile import HEADER_CLASS, ZipLimits, open_push
+from carebridge.oscar.archive import HEADER_CLASS, ZipLimits, open_push
+from carebridge.oscar.javaread import JavaObject
 from carebridge.store.database import Database
 from carebridge.store.migrate import upgrade
 from carebridge.store.models import CachedRecord

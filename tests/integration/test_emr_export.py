@@ -12,9 +12,9 @@ from sqlalchemy import select, update
 from carebridge.emr.database import EmrDatabase
 from carebridge.emr.exporter import export
 from carebridge.emr.schema import Appointment, Demographic, Document, IntegratorFileLog
-from carebridge.emr.seed import seed
-from carebridge.integrator.javaser import JavaObject
-from carebridge.integrator.pushfile import ZipLimits, checksum, open_push
+from carebridge.oscar.archive import ZipLimits, checksum, open_push
+from carebridge.oscar.javaread import JavaObject
+from carebridge_lab.seed import seed
 from tests import jvm
 
 LIMITS = ZipLimits(10**9, 10**10, 1000)

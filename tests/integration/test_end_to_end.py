@@ -48,7 +48,7 @@ def test_sigterm_drains_before_stopping(tmp_path: Path) -> None:
     import signal
     import urllib.request
 
-    from carebridge.cluster.net import wait_http_ok
+    from carebridge_lab.net import wait_http_ok
 
     settings = make_settings(tmp_path, f"sqlite:///{tmp_path}/drain.sqlite", drain_seconds=3)
     from carebridge.store.migrate import upgrade

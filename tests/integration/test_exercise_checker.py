@@ -11,14 +11,14 @@ from collections import Counter
 import pytest
 from sqlalchemy import delete, insert, select
 
-from carebridge.cluster.verify import ExpectedPush, summarize
-from carebridge.cluster.workload import LoadReport, build_stories
 from carebridge.config import Settings
 from carebridge.patients.submit import submit
 from carebridge.soap.wsse.authenticate import Caller
 from carebridge.store.database import Database
 from carebridge.store.facilities import add_facility
 from carebridge.store.models import Encounter, HL7Message, ImportLog, ImportStatus
+from carebridge_lab.verify import ExpectedPush, summarize
+from carebridge_lab.workload import LoadReport, build_stories
 
 FACILITY = "EXERCISE HOSPITAL"
 

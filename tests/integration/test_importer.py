@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from carebridge.config import Settings
 from carebridge.integrator.importer import Importer, Result
-from carebridge.integrator.pushfile import checksum as push_checksum
 from carebridge.integrator.scanner import ready_files
+from carebridge.oscar.archive import checksum as push_checksum
 from carebridge.store.database import Database
 from carebridge.store.facilities import add_facility
 from carebridge.store.models import CachedRecord, Document, ImportLog

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from carebridge.integrator.exceptions import TruncatedStream
-from carebridge.integrator.javaser import iter_objects
+from carebridge.oscar.exceptions import TruncatedStream
+from carebridge.oscar.javaread import iter_objects
 
 UTC = dt.UTC
 

@@ -21,16 +21,8 @@ from typing import Any
 
 import pytest
 
-from carebridge.integrator import javaser
-from carebridge.integrator.exceptions import TruncatedStream
-from carebridge.integrator.javawrite import (
-    Boxed,
-    EnumConstant,
-    Instance,
-    JavaSet,
-    ObjectStreamWriter,
-)
-from carebridge.integrator.oscar_classes import (
+from carebridge.oscar import javaread as javaser
+from carebridge.oscar.classes import (
     CLASSES,
     encode,
     enum_constant,
@@ -38,6 +30,14 @@ from carebridge.integrator.oscar_classes import (
     java_object,
     oscar_class,
     write_objects,
+)
+from carebridge.oscar.exceptions import TruncatedStream
+from carebridge.oscar.javawrite import (
+    Boxed,
+    EnumConstant,
+    Instance,
+    JavaSet,
+    ObjectStreamWriter,
 )
 from tests import jvm
 from tests.integration.conftest import T0

@@ -10,7 +10,6 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from carebridge.cluster.net import free_port
 from carebridge.config import Settings
 from carebridge.hl7.make_adt import generate
 from carebridge.patients import notify
@@ -19,6 +18,7 @@ from carebridge.soap.wsse.authenticate import Caller
 from carebridge.store.database import Database
 from carebridge.store.facilities import add_facility
 from carebridge.store.models import OutboxMessage
+from carebridge_lab.net import free_port
 
 FACILITY = "TORONTO GENERAL"
 T0 = dt.datetime(2024, 3, 20, 12, 0, tzinfo=dt.UTC)

@@ -11,7 +11,6 @@ import zeep
 from sqlalchemy import delete
 from zeep.wsse.username import UsernameToken
 
-from carebridge.cluster.net import free_port
 from carebridge.config import Settings
 from carebridge.contracts import contract_path
 from carebridge.store.credentials import key_fingerprint
@@ -20,6 +19,7 @@ from carebridge.store.exceptions import SecretKeyMismatch
 from carebridge.store.facilities import add_facility
 from carebridge.store.migrate import upgrade
 from carebridge.store.models import ServiceSetting
+from carebridge_lab.net import free_port
 from tests.integration.conftest import BINDING, PATH
 from tests.support.console import SCRIPT, run, serving, user_env
 

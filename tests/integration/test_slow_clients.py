@@ -20,15 +20,15 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from carebridge.cluster.haproxy import HAProxy, render_config
-from carebridge.cluster.net import free_port, wait_http_ok
-from carebridge.cluster.postgres import PostgresServer
 from carebridge.contracts import PATIENT_SUBMISSION
 from carebridge.hl7.make_adt import generate
 from carebridge.soap.client import ServiceClient
 from carebridge.store.database import Database
 from carebridge.store.facilities import add_facility
 from carebridge.store.migrate import upgrade
+from carebridge_lab.haproxy import HAProxy, render_config
+from carebridge_lab.net import free_port, wait_http_ok
+from carebridge_lab.postgres import PostgresServer
 from tests.conftest import make_settings
 from tests.support.server import Node, carebridge
 

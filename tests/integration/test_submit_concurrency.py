@@ -12,13 +12,13 @@ import zeep
 from sqlalchemy import func, select
 from zeep.wsse.username import UsernameToken
 
-from carebridge.cluster.postgres import PostgresServer
 from carebridge.contracts import contract_path
 from carebridge.hl7.make_adt import generate
 from carebridge.store.database import Database
 from carebridge.store.facilities import add_facility
 from carebridge.store.migrate import upgrade
 from carebridge.store.models import Encounter, HL7Message, Patient, PatientIdentifier
+from carebridge_lab.postgres import PostgresServer
 from tests.conftest import make_settings
 from tests.support.server import Node
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from carebridge.cluster.net import free_port, wait_http_ok
+from carebridge_lab.net import free_port, wait_http_ok
 
 SCRIPT = Path(sys.executable).with_name("carebridge")
 

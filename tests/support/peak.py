@@ -15,8 +15,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from carebridge.cluster.node import settings_env
 from carebridge.config import Settings
+from carebridge_lab.node import settings_env
 from tests.support.console import SCRIPT
 
 _HOOK = '''"""Written by tests/support/peak.py: report this process's peak RSS when it exits."""

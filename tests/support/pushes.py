@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from carebridge.integrator.javawrite import modified_utf8
-from carebridge.integrator.oscar_classes import java_object, write_objects
+from carebridge.oscar.classes import java_object, write_objects
+from carebridge.oscar.javawrite import modified_utf8
 
 T0 = dt.datetime(2024, 3, 1, 9, 0, 0, tzinfo=dt.UTC)
 

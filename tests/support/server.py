@@ -1,4 +1,4 @@
-"""CLI helpers for the tests; nodes come from carebridge.cluster.node."""
+"""CLI helpers for the tests; nodes come from carebridge_lab.node."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pty
 import subprocess
 import sys
 
-from carebridge.cluster.node import Node, settings_env
 from carebridge.config import Settings
+from carebridge_lab.node import Node, settings_env
 
 __all__ = ["Node", "carebridge", "in_terminal", "settings_env"]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from carebridge.cluster.exceptions import ToolMissing
-from carebridge.cluster.haproxy import render_config
-from carebridge.cluster.packages import ensure_installed, missing_packages
+from carebridge_lab.exceptions import ToolMissing
+from carebridge_lab.haproxy import render_config
+from carebridge_lab.packages import ensure_installed, missing_packages
 
 
 def test_this_machine_has_both() -> None:

@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from carebridge.cli import main
-from carebridge.cluster import exercise
-from carebridge.cluster.chaos import ChaosReport
-from carebridge.cluster.verify import Summary
+from carebridge_lab import exercise
+from carebridge_lab.chaos import ChaosReport
+from carebridge_lab.verify import Summary
 
 CLEAN = Summary(sent=5, acked=5, stored=5, lost=0, duplicated=0, client_errors=2,
                 imports_completed=1, imports_partial=0, imports_expected=1, import_retries=1,
@@ -29,7 +29,7 @@ def test_exit_status_follows_the_summary(monkeypatch: pytest.MonkeyPatch, summar
                                          status: int) -> None:
     monkeypatch.setattr(exercise, "run_exercise",
                         lambda options, say: exercise.ExerciseResult(summary, ChaosReport(), 1.0))
-    monkeypatch.setattr("carebridge.cluster.packages.missing_packages", lambda: [])
+    monkeypatch.setattr("carebridge_lab.packages.missing_packages", lambda: [])
     result = CliRunner().invoke(main, ["exercise", "--messages", "5"])
     assert result.exit_code == status, result.output
     assert result.output.splitlines()[-1] == summary.line()

@@ -9,11 +9,11 @@ import struct
 import pytest
 from javaobj.modifiedutf8 import decode_modified_utf8 as javaobj_decode
 
-from carebridge.integrator.exceptions import LimitExceeded, TruncatedStream
-from carebridge.integrator.javaparse import DecodeLimits, decode_modified_utf8
-from carebridge.integrator.javaser import iter_objects, iter_sized
-from carebridge.integrator.javawrite import modified_utf8
-from carebridge.integrator.oscar_classes import encode, java_object
+from carebridge.oscar.classes import encode, java_object
+from carebridge.oscar.exceptions import LimitExceeded, TruncatedStream
+from carebridge.oscar.javaparse import DecodeLimits, decode_modified_utf8
+from carebridge.oscar.javaread import iter_objects, iter_sized
+from carebridge.oscar.javawrite import modified_utf8
 
 MAGIC = b"\xac\xed\x00\x05"
 KIB = 1024

@@ -5,16 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from carebridge.integrator.exceptions import (
-    BadFileName,
-    JavaStreamError,
-    LimitExceeded,
-    PushFormatError,
-    UnsafeZip,
-)
-from carebridge.integrator.javaser import DecodeLimits
-from carebridge.integrator.oscar_classes import encode, java_object
-from carebridge.integrator.pushfile import (
+from carebridge.integrator.scanner import facility_dir, facility_of_dir
+from carebridge.oscar.archive import (
     ZipLimits,
     is_push_candidate,
     open_push,
@@ -22,7 +14,15 @@ from carebridge.integrator.pushfile import (
     parse_name,
     peek_header,
 )
-from carebridge.integrator.scanner import facility_dir, facility_of_dir
+from carebridge.oscar.classes import encode, java_object
+from carebridge.oscar.exceptions import (
+    BadFileName,
+    JavaStreamError,
+    LimitExceeded,
+    PushFormatError,
+    UnsafeZip,
+)
+from carebridge.oscar.javaread import DecodeLimits
 
 LIMITS = ZipLimits(max_entry_bytes=10_000_000, max_total_bytes=20_000_000, max_ratio=100)
 JAVA_STREAM = b"\xac\xed\x00\x05"  # an empty Java serialization stream

@@ -1,7 +1,7 @@
 import datetime as dt
 
-from carebridge.integrator.javaser import JavaObject
-from carebridge.integrator.records import DeleteMissing, DocumentBytes, Upsert, operations_for
+from carebridge.oscar.cached_records import DeleteMissing, DocumentBytes, Upsert, operations_for
+from carebridge.oscar.javaread import JavaObject
 
 DAO = "org.oscarehr.caisi_integrator.dao."
 PM = "org.oscarehr.PMmodule.caisi_integrator."

@@ -13,11 +13,11 @@ import dataclasses
 
 import pytest
 
-from carebridge.cluster.chaos import ChaosReport
-from carebridge.cluster.exercise import ExerciseResult
-from carebridge.cluster.verify import Summary, summarize
-from carebridge.cluster.workload import Credentials, LoadReport, build_stories, run_clients
 from carebridge.store.database import Database
+from carebridge_lab.chaos import ChaosReport
+from carebridge_lab.exercise import ExerciseResult
+from carebridge_lab.verify import Summary, summarize
+from carebridge_lab.workload import Credentials, LoadReport, build_stories, run_clients
 from tests.support.scripted_http import (
     PATIENTS_NS,
     Reply,

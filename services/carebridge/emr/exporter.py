@@ -44,9 +44,9 @@ from carebridge.emr.schema import (
     Program,
     Provider,
 )
-from carebridge.integrator.javawrite import ObjectStreamWriter
-from carebridge.integrator.oscar_classes import write_objects
-from carebridge.integrator.pushfile import checksum
+from carebridge.oscar.archive import checksum
+from carebridge.oscar.classes import write_objects
+from carebridge.oscar.javawrite import ObjectStreamWriter
 
 log = logging.getLogger(__name__)
 

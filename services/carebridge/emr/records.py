@@ -18,7 +18,7 @@ from carebridge.emr.schema import (
     Program,
     Provider,
 )
-from carebridge.integrator.oscar_classes import java_object
+from carebridge.oscar.classes import java_object
 
 _GENDERS = {"M": "M", "F": "F", "T": "T", "O": "O"}
 

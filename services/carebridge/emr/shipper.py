@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from carebridge.emr.exceptions import ShipError
-from carebridge.integrator.exceptions import BadFileName
-from carebridge.integrator.pushfile import checksum, is_push_candidate, parse_name
+from carebridge.oscar.archive import checksum, is_push_candidate, parse_name
+from carebridge.oscar.exceptions import BadFileName
 
 SHIPPED = "shipped"
 

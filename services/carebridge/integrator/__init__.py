@@ -1,6 +1,5 @@
-"""The integrator side of OSCAR's file-based transfer.
+"""The integrator side of OSCAR's file-based transfer: import pushes into the store.
 
-``pushfile`` and ``javaser`` read push files (pure: bytes in, records out);
-``prerequisites`` decides whether a file may be imported; ``importer`` and
-``scanner`` do the I/O; ``facility_service`` is the SOAP face OSCAR calls.
+The file format itself is ``carebridge.oscar``; ``prerequisites`` decides whether a
+file may be imported; ``importer`` and ``scanner`` do the I/O.
 """

@@ -34,17 +34,16 @@ from sqlalchemy.orm import Session
 from carebridge.config import Settings
 from carebridge.integrator import logs, memory
 from carebridge.integrator.exceptions import (
-    BadFileName,
     IntegratorError,
     LeaseLost,
-    PushFileError,
     UnknownFacility,
     WrongFacility,
 )
-from carebridge.integrator.javaser import DecodeLimits
 from carebridge.integrator.lease import Lease
 from carebridge.integrator.prerequisites import Decision, decide
-from carebridge.integrator.pushfile import (
+from carebridge.integrator.record_writer import RecordWriter
+from carebridge.integrator.scanner import facility_dir, facility_of_dir, ready_files, ready_files_in
+from carebridge.oscar.archive import (
     FOOTER_CLASS,
     HEADER_CLASS,
     DocumentMeta,
@@ -56,10 +55,10 @@ from carebridge.integrator.pushfile import (
     parse_name,
     peek_header,
 )
-from carebridge.integrator.pushfile import checksum as push_checksum
-from carebridge.integrator.record_writer import RecordWriter
-from carebridge.integrator.records import operations_for
-from carebridge.integrator.scanner import facility_dir, facility_of_dir, ready_files, ready_files_in
+from carebridge.oscar.archive import checksum as push_checksum
+from carebridge.oscar.cached_records import operations_for
+from carebridge.oscar.exceptions import BadFileName, PushFileError
+from carebridge.oscar.javaread import DecodeLimits
 from carebridge.store.database import Database
 from carebridge.store.facilities import find_facility, list_facilities
 from carebridge.store.models import Facility, ImportLog, ImportStatus, utcnow

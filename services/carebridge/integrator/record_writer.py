@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from carebridge.integrator.records import (
+from carebridge.oscar.cached_records import (
     DOCUMENT_TYPE,
     PROGRAM_TYPE,
     DeleteMissing,

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from carebridge.integrator.pushfile import is_push_candidate
+from carebridge.oscar.archive import is_push_candidate
 
 # Longest directory name most filesystems take (bytes); longer names get no directory.
 _MAX_NAME_BYTES = 255

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from carebridge.integrator import logs
 from carebridge.integrator.prerequisites import decide
-from carebridge.integrator.records import FACILITY_TYPE
+from carebridge.oscar.cached_records import FACILITY_TYPE
 from carebridge.store.models import CachedRecord, Facility, ImportLog
 
 

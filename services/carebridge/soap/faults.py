@@ -1,6 +1,9 @@
-"""The one place SOAP-edge errors become Spyne Faults."""
+"""The one place errors become SOAP Faults: Spyne Faults inside a service, and the same
+Fault as a whole envelope for what is refused before Spyne reads the request."""
 
 from __future__ import annotations
+
+from xml.sax.saxutils import escape as xml_escape
 
 from lxml import etree
 from spyne.model.fault import Fault
@@ -52,3 +55,23 @@ class ClientFault(Fault):
 def unavailable() -> Fault:
     """The database (or another dependency) is down: the client should retry later."""
     return Fault(faultcode="Server.Unavailable", faultstring="service temporarily unavailable")
+
+
+_ENVELOPE = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+    "<soap:Fault><faultcode>{code}</faultcode><faultstring>{text}</faultstring>"
+    "</soap:Fault></soap:Body></soap:Envelope>"
+)
+
+
+def fault_document(error: SoapError) -> bytes:
+    """``error`` as a complete SOAP 1.1 Fault envelope, written as Spyne writes a Fault."""
+    if error.fault_namespace:
+        prefix = _PREFIXES.get(error.fault_namespace, "ns")
+        code = (f'<faultcode xmlns:{prefix}="{xml_escape(error.fault_namespace)}">'
+                f"{prefix}:{error.faultcode}</faultcode>")
+        return _ENVELOPE.format(code="", text=xml_escape(error.message)).replace(
+            "<faultcode></faultcode>", code).encode("utf-8")
+    return _ENVELOPE.format(code=f"soap:{error.faultcode}",
+                            text=xml_escape(error.message)).encode("utf-8")

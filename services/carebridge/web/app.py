@@ -8,16 +8,16 @@ import re
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
-from xml.sax.saxutils import escape as xml_escape
 
 from sqlalchemy import func, select
 
 from carebridge.config import Settings
 from carebridge.contracts import contract_path
-from carebridge.integrator import facility_service
-from carebridge.patients import service as patient_service
 from carebridge.soap.app import ServiceEnv
 from carebridge.soap.exceptions import RequestRejected
+from carebridge.soap.faults import fault_document
+from carebridge.soap.services import facility as facility_service
+from carebridge.soap.services import patients as patient_service
 from carebridge.store.database import Database
 from carebridge.store.models import ImportLog
 from carebridge.web import metrics, status
@@ -28,12 +28,6 @@ log = logging.getLogger(__name__)
 
 StartResponse = Callable[..., Any]
 
-_FAULT = (
-    '<?xml version="1.0" encoding="UTF-8"?>'
-    '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
-    "<soap:Fault><faultcode>soap:{code}</faultcode><faultstring>{text}</faultstring>"
-    "</soap:Fault></soap:Body></soap:Envelope>"
-)
 _XSD_NAME = re.compile(r"^[A-Za-z0-9_-]+\.xsd$")
 _LOCATION = re.compile(rb'(<(?:\w+:)?address location=")[^"]*(")')
 
@@ -117,9 +111,7 @@ def _refusal(error: RequestRejected, start_response: StartResponse) -> Iterable[
     """A request refused before any service read it: a SOAP Client fault, with the HTTP
     status that says why (413 too large, 415 not XML or an unknown coding, 400 undecodable)."""
     status_line = f"{error.http_status} {HTTPStatus(error.http_status).phrase}"
-    return _plain(start_response, status_line,
-                  _FAULT.format(code=error.faultcode, text=xml_escape(error.message)),
-                  "text/xml; charset=utf-8")
+    return _plain(start_response, status_line, fault_document(error), "text/xml; charset=utf-8")
 
 
 def _schema_file(name: str, start_response: StartResponse) -> Iterable[bytes]:

@@ -2,7 +2,7 @@
 
 Pure codec: it writes to the binary stream it is given and does nothing else. It knows the
 stream grammar and a handful of JDK classes; *which* application classes exist and what
-their fields are is the caller's business (``carebridge.integrator.oscar_classes``).
+their fields are is the caller's business (``carebridge.oscar.classes``).
 
 What a ``ObjectStreamWriter`` writes for each Python value:
 

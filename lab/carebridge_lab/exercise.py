@@ -17,20 +17,20 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from carebridge.cluster.chaos import DEFAULT_PLAN, IMPORTER, POSTGRES, Chaos, ChaosReport
-from carebridge.cluster.exceptions import ClusterError
-from carebridge.cluster.local import LocalCluster
-from carebridge.cluster.verify import ExpectedPush, Summary, summarize
-from carebridge.cluster.workload import Credentials, build_stories, run_clients
 from carebridge.emr.database import EmrDatabase
 from carebridge.emr.exporter import export
 from carebridge.emr.schema import Demographic
 from carebridge.emr.schema import Facility as EmrFacility
-from carebridge.emr.seed import seed
 from carebridge.emr.shipper import ship
 from carebridge.store.database import Database
 from carebridge.store.facilities import add_facility
 from carebridge.store.models import ImportLog, ImportStatus
+from carebridge_lab.chaos import DEFAULT_PLAN, IMPORTER, POSTGRES, Chaos, ChaosReport
+from carebridge_lab.exceptions import ClusterError
+from carebridge_lab.local import LocalCluster
+from carebridge_lab.seed import seed
+from carebridge_lab.verify import ExpectedPush, Summary, summarize
+from carebridge_lab.workload import Credentials, build_stories, run_clients
 
 FACILITY = "EXERCISE HOSPITAL"
 

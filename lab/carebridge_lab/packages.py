@@ -13,7 +13,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from carebridge.cluster.exceptions import ToolMissing
+from carebridge_lab.exceptions import ToolMissing
 
 
 def postgres_bindir() -> Path | None:

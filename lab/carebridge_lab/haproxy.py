@@ -14,8 +14,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from carebridge.cluster.exceptions import ToolMissing
-from carebridge.cluster.packages import haproxy_path
+from carebridge_lab.exceptions import ToolMissing
+from carebridge_lab.packages import haproxy_path
 
 
 def render_config(bind: str, servers: Sequence[tuple[str, str]], *,

@@ -45,7 +45,7 @@ def seed_command(settings: Settings, patients: int, seed_value: int, integrator_
     Run again on a seeded database, it adds nothing and only changes the integrator
     options given.
     """
-    from carebridge.emr.seed import seed, set_integrator
+    from carebridge_lab.seed import seed, set_integrator
 
     db = _emr(settings)
     seeded = seed(db, patients, settings.emr_document_dir, seed=seed_value)

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from carebridge.cluster.exceptions import ChaosFailed
-from carebridge.cluster.local import LocalCluster
-from carebridge.cluster.node import Node
 from carebridge.store.database import Database
 from carebridge.store.models import ImportLease, ImportLog, ImportStatus
+from carebridge_lab.exceptions import ChaosFailed
+from carebridge_lab.local import LocalCluster
+from carebridge_lab.node import Node
 
 KILL, DRAIN, POSTGRES, IMPORTER = "kill", "drain", "postgres-restart", "kill-importer"
 DEFAULT_PLAN = (IMPORTER, KILL, DRAIN, KILL, POSTGRES, KILL)

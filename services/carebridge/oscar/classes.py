@@ -19,7 +19,7 @@ String, int -> int/Integer, or Long/Float where declared, bool, float, aware dat
 Date, bytes -> byte[], list -> ArrayList, any iterable -> HashSet for Set fields, enum
 constants by name, nested objects as ``java_object`` results or dicts); a wrong name is a
 ValueError, a wrong type a TypeError, both naming ``Class.field``. ``write_objects`` /
-``encode`` write one complete stream; ``from_decoded`` turns what ``javaser`` read back
+``encode`` write one complete stream; ``from_decoded`` turns what ``javaread`` read back
 into writable objects.
 """
 
@@ -32,8 +32,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from carebridge.integrator import javaser
-from carebridge.integrator.javawrite import (
+from carebridge.oscar import javaread
+from carebridge.oscar.javawrite import (
     SC_SERIALIZABLE,
     SC_WRITE_METHOD,
     Boxed,
@@ -515,12 +515,12 @@ def encode(objects: Iterable[Any], **options: Any) -> bytes:
 
 
 def from_decoded(value: Any) -> Any:
-    """Turn a value ``javaser.iter_objects`` produced back into one ``write_objects`` takes.
+    """Turn a value ``javaread.iter_objects`` produced back into one ``write_objects`` takes.
 
     Decoded enums, sets and boxed numbers are plain strings, lists and numbers there; the
     catalogue's declared field types restore them. Unknown classes are a ValueError.
     """
-    if isinstance(value, javaser.JavaObject):
+    if isinstance(value, javaread.JavaObject):
         entry = oscar_class(value.class_name)
         return java_object(
             entry.simple_name, **{k: from_decoded(v) for k, v in value.fields.items()}

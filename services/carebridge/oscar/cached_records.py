@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from carebridge.integrator.javaser import JavaObject
+from carebridge.oscar.javaread import JavaObject
 
 _PM = "org.oscarehr.PMmodule.caisi_integrator."
 _DAO = "org.oscarehr.caisi_integrator.dao."

@@ -27,8 +27,8 @@ from javaobj.v2.beans import (
 )
 from javaobj.v2.transformers import JavaPrimitiveClass
 
-from carebridge.integrator.exceptions import JavaStreamError, LimitExceeded, TruncatedStream
-from carebridge.integrator.javaparse import (
+from carebridge.oscar.exceptions import JavaStreamError, LimitExceeded, TruncatedStream
+from carebridge.oscar.javaparse import (
     MAX_HIERARCHY,
     BoundedParser,
     DecodeLimits,

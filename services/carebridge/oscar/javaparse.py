@@ -20,7 +20,7 @@ class descriptors; carebridge's own writer shares strings of up to 40 characters
 table of 8,192. A reference to an object that was dropped is an error naming the limit.
 
 Everything here raises ``ValueError``/``EOFError`` for bad input and ``Limit`` for a limit;
-``javaser`` translates both.
+``javaread`` translates both.
 """
 
 from __future__ import annotations

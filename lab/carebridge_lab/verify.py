@@ -17,8 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from carebridge.cluster.workload import AUTHORITY, LoadReport, Message
-from carebridge.integrator.records import DEMOGRAPHIC_TYPE
+from carebridge.oscar.cached_records import DEMOGRAPHIC_TYPE
 from carebridge.store.database import Database
 from carebridge.store.models import (
     CachedRecord,
@@ -29,6 +28,7 @@ from carebridge.store.models import (
     ImportStatus,
     PatientIdentifier,
 )
+from carebridge_lab.workload import AUTHORITY, LoadReport, Message
 
 ACCEPTED = frozenset({"AA", "CA"})
 

@@ -9,9 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from carebridge.cluster.exceptions import NodeFailed
-from carebridge.cluster.net import free_port, wait_http_ok
 from carebridge.config import Settings
+from carebridge_lab.exceptions import NodeFailed
+from carebridge_lab.net import free_port, wait_http_ok
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

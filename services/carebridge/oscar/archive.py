@@ -19,14 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from carebridge.integrator.exceptions import (
+from carebridge.oscar.exceptions import (
     BadFileName,
     LimitExceeded,
     PushFileError,
     PushFormatError,
     UnsafeZip,
 )
-from carebridge.integrator.javaser import DecodeLimits, JavaObject, iter_sized
+from carebridge.oscar.javaread import DecodeLimits, JavaObject, iter_sized
 
 HEADER_CLASS = "org.oscarehr.PMmodule.caisi_integrator.IntegratorFileHeader"
 FOOTER_CLASS = "org.oscarehr.PMmodule.caisi_integrator.IntegratorFileFooter"

@@ -9,9 +9,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from carebridge.cluster.exceptions import ToolMissing
-from carebridge.cluster.net import free_port
-from carebridge.cluster.packages import postgres_bindir
+from carebridge_lab.exceptions import ToolMissing
+from carebridge_lab.net import free_port
+from carebridge_lab.packages import postgres_bindir
 
 
 def _bindir() -> Path:

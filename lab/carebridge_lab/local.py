@@ -5,12 +5,12 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from carebridge.cluster.haproxy import HAProxy, render_config
-from carebridge.cluster.net import free_port, wait_http_ok
-from carebridge.cluster.node import Node
-from carebridge.cluster.postgres import PostgresServer
 from carebridge.config import Settings
 from carebridge.store.migrate import upgrade
+from carebridge_lab.haproxy import HAProxy, render_config
+from carebridge_lab.net import free_port, wait_http_ok
+from carebridge_lab.node import Node
+from carebridge_lab.postgres import PostgresServer
 
 
 class LocalCluster:

@@ -1,0 +1,71 @@
+"""What every command shares: the checked database handle, directories, options."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from carebridge.config import Settings
+
+log = logging.getLogger("carebridge")
+
+WAIT_OPTION = click.option(
+    "--wait-for-database", "wait", default=60.0, show_default=True, type=click.FloatRange(0),
+    help="Seconds to keep trying an unreachable database at startup.")
+
+
+def checked_database(settings: Settings, wait: float = 0.0):  # type: ignore[no-untyped-def]
+    """The database, schema checked. Unreachable: retry for ``wait`` seconds (a node
+    started while PostgreSQL restarts comes up when it is back), then a clean error."""
+    from sqlalchemy.exc import OperationalError
+
+    from carebridge.store.database import Database
+    from carebridge.store.migrate import is_current
+
+    db = Database(settings)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            current = is_current(db.engine)
+            break
+        except OperationalError as exc:
+            where = db.engine.url.render_as_string(hide_password=True)
+            reason = str(exc.orig or exc).strip().splitlines()[0]
+            if time.monotonic() >= deadline:
+                raise click.ClickException(f"cannot reach the database {where}: {reason}"
+                                           ) from None
+            log.warning("cannot reach the database %s (%s); retrying", where, reason)
+            time.sleep(1.0)
+    if not current:
+        raise click.ClickException(
+            "the database schema is not current: run `carebridge db upgrade` first"
+        )
+    return db
+
+
+def check_secret_key(database: Any) -> None:
+    """Refuse to start with a key the database's PasswordDigest secrets were not sealed
+    with: one line now, instead of every digest login failing later."""
+    from carebridge.store.exceptions import StoreError
+
+    try:
+        database.secret_box  # noqa: B018 - loads the key and checks its fingerprint
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def make_directories(settings: Settings) -> None:
+    """The importer's directories, so a first push can be copied in right away."""
+    for folder in (settings.incoming_dir, settings.archive_dir, settings.work_dir):
+        try:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise click.ClickException(f"cannot create {folder}: {exc.strerror}") from None
+
+
+def iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
