@@ -12,13 +12,11 @@ import pytest
 from sqlalchemy import delete, insert, select
 
 from carebridge.config import Settings
-from carebridge.patients.submit import submit
-from carebridge.soap.wsse.authenticate import Caller
 from carebridge.store.database import Database
-from carebridge.store.facilities import add_facility
 from carebridge.store.models import Encounter, HL7Message, ImportLog, ImportStatus
 from carebridge_lab.verify import ExpectedPush, summarize
 from carebridge_lab.workload import LoadReport, build_stories
+from tests.support.submissions import register, submit
 
 FACILITY = "EXERCISE HOSPITAL"
 
@@ -26,9 +24,7 @@ FACILITY = "EXERCISE HOSPITAL"
 @pytest.fixture
 def delivered(sqlite_db: Database, sqlite_settings: Settings):  # type: ignore[no-untyped-def]
     """12 messages submitted and acknowledged, as the clients would report them."""
-    with sqlite_db.transaction() as session:
-        facility = add_facility(session, FACILITY, "pw")
-        caller = Caller(facility.id, facility.name, "text")
+    caller = register(sqlite_db, FACILITY)
     stories = build_stories(12, facility=FACILITY, prefix="EXT")
     messages = [m for story in stories for m in story]
     load = LoadReport()

@@ -1,4 +1,5 @@
-"""LOS alert e-mail through the outbox, against a local SMTP server (aiosmtpd)."""
+"""LOS alert e-mail through the outbox, against a local SMTP server (aiosmtpd): stored with
+the alert, delivered by the worker loop after commit, never from inside the request."""
 
 from __future__ import annotations
 
@@ -12,13 +13,11 @@ from sqlalchemy import select
 
 from carebridge.config import Settings
 from carebridge.hl7.make_adt import generate
-from carebridge.patients import notify
-from carebridge.patients.submit import submit
-from carebridge.soap.wsse.authenticate import Caller
+from carebridge.patients import outbox
 from carebridge.store.database import Database
-from carebridge.store.facilities import add_facility
 from carebridge.store.models import OutboxMessage
 from carebridge_lab.net import free_port
+from tests.support.submissions import deliver_outbox, register, submit
 
 FACILITY = "TORONTO GENERAL"
 T0 = dt.datetime(2024, 3, 20, 12, 0, tzinfo=dt.UTC)
@@ -55,15 +54,15 @@ def test_alert_mail_is_sent_once_and_survives_an_smtp_outage(
     db: Database, settings: Settings, tmp_path: Path, smtp: tuple[Controller, Inbox]
 ) -> None:
     controller, inbox = smtp
-    with db.transaction() as session:
-        facility = add_facility(session, FACILITY, "pw", authorities=["HOSP"])
-        caller = Caller(facility.id, facility.name, "text")
+    caller = register(db, FACILITY, authorities=["HOSP"])
     url = (f"smtp://127.0.0.1:{controller.port}?from=carebridge@example.org"
            "&to=ward@example.org,qa@example.org")
     live = settings.replace(smtp_url=url, los_alert_file=tmp_path / "alerts.jsonl")
     for i, message in enumerate(stays("MAIL")):
         assert submit(db, live, caller, message, now=T0 + dt.timedelta(seconds=i)).ack_code \
             == "AA"
+    assert inbox.messages == []  # the request only queued it
+    assert deliver_outbox(db, live) == 2  # the e-mail and the alert file's line
     assert len(inbox.messages) == 1
     recipients, mail = inbox.messages[0]
     assert recipients == ["ward@example.org", "qa@example.org"]
@@ -75,20 +74,21 @@ def test_alert_mail_is_sent_once_and_survives_an_smtp_outage(
                                      "&to=b@example.org", los_alert_file=tmp_path / "a.jsonl")
     for i, message in enumerate(stays("DOWN")):
         submit(db, down, caller, message, now=T0 + dt.timedelta(minutes=5, seconds=i))
+    assert deliver_outbox(db, down) == 1  # the line; the e-mail fails
     with db.transaction() as session:
         pending = session.scalars(select(OutboxMessage).where(
             OutboxMessage.sent_at.is_(None))).all()
     assert len(pending) == 1 and pending[0].attempts == 1 and pending[0].last_error
+    assert pending[0].kind == outbox.ALERT_MAIL
     # Back up: the next delivery round sends it, once; a second round sends nothing.
-    target = notify.parse_smtp_url(url)
-    assert notify.deliver_pending(db, target, "test") == 1
-    assert notify.deliver_pending(db, target, "test") == 0
+    assert deliver_outbox(db, live) == 1
+    assert deliver_outbox(db, live) == 0
     assert len(inbox.messages) == 2
 
 
 def test_smtp_url_is_checked() -> None:
-    target = notify.parse_smtp_url("smtps://u%40x:p@mail.example.org?from=a@x.org&to=b@x.org")
+    target = outbox.parse_smtp_url("smtps://u%40x:p@mail.example.org?from=a@x.org&to=b@x.org")
     assert (target.host, target.port, target.tls, target.user) == (
         "mail.example.org", 465, True, "u@x")
     with pytest.raises(ValueError, match="from= and to="):
-        notify.parse_smtp_url("smtp://127.0.0.1:25")
+        outbox.parse_smtp_url("smtp://127.0.0.1:25")

@@ -13,11 +13,10 @@ from carebridge.config import Settings
 from carebridge.hl7 import er7
 from carebridge.hl7.make_adt import generate
 from carebridge.patients import mpi
-from carebridge.patients.submit import submit
-from carebridge.soap.wsse.authenticate import Caller
 from carebridge.store.database import Database
-from carebridge.store.facilities import add_facility, scope_of
 from carebridge.store.models import HL7Message, LosAlert, Patient
+from carebridge.tenancy import FacilityRef
+from tests.support.submissions import deliver_outbox, register, submit
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "hl7"
 FACILITY = "TORONTO GENERAL"
@@ -25,10 +24,8 @@ T0 = dt.datetime(2024, 3, 20, 12, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def caller(db: Database) -> Caller:
-    with db.transaction() as session:
-        facility = add_facility(session, FACILITY, "pw", authorities=["HOSP", "CLINIC", "ON"])
-        return Caller(facility.id, facility.name, "text")
+def caller(db: Database) -> FacilityRef:
+    return register(db, FACILITY, authorities=["HOSP", "CLINIC", "ON"])
 
 
 def adt(rows: list[str], prefix: str) -> list[str]:
@@ -47,20 +44,20 @@ def count(db: Database, model: type) -> int:
 
 
 def test_admission_is_acknowledged_after_it_is_stored(db: Database, settings: Settings,
-                                                      caller: Caller) -> None:
+                                                      caller: FacilityRef) -> None:
     raw = (CORPUS / "adt_a01_basic.hl7").read_text()
     reply = submit(db, settings, caller, raw, now=T0)
     assert reply.ack_code == "AA" and reply.message_control_id == "CB20240315083000001"
     ack = er7.parse(reply.ack)
     assert ack.get("MSA-1") == "AA" and ack.get("MSA-2") == "CB20240315083000001"
     with db.transaction() as session:
-        person = mpi.lookup(session, "12345", "HOSP", scope_of(session, caller.facility_id))
+        person = mpi.lookup(session, "12345", "HOSP", caller)
     assert person is not None and person.fields["family_name"] == "DOE"
     assert count(db, HL7Message) == 1
 
 
 def test_resends_return_the_original_and_a_reused_id_is_rejected(
-    db: Database, settings: Settings, caller: Caller
+    db: Database, settings: Settings, caller: FacilityRef
 ) -> None:
     raw = (CORPUS / "adt_a01_basic.hl7").read_text()
     first = submit(db, settings, caller, raw, now=T0)
@@ -73,7 +70,8 @@ def test_resends_return_the_original_and_a_reused_id_is_rejected(
     assert er7.parse(reused.ack).get("ERR-1.4.1") == "205"
 
 
-def test_invalid_and_foreign_messages(db: Database, settings: Settings, caller: Caller) -> None:
+def test_invalid_and_foreign_messages(db: Database, settings: Settings,
+                                      caller: FacilityRef) -> None:
     missing = submit(db, settings, caller, (CORPUS / "broken_missing_pid3.hl7").read_text())
     assert missing.ack_code == "AE"
     err = er7.parse(missing.ack)
@@ -90,7 +88,7 @@ def test_invalid_and_foreign_messages(db: Database, settings: Settings, caller: 
 
 
 def test_length_of_stay_rule_with_exact_numbers(db: Database, settings: Settings,
-                                                 caller: Caller, tmp_path: Path) -> None:
+                                                 caller: FacilityRef, tmp_path: Path) -> None:
     settings = settings.replace(los_alert_file=tmp_path / "alerts.jsonl")
     stays = adt([f"A03|{100 + n}|HOSP|PAT|ONE|19700101|F|V{n}|202403010800|"
                  f"{'202403030800' if n < 3 else '202403110800'}" for n in range(4)], "LOS")
@@ -101,6 +99,8 @@ def test_length_of_stay_rule_with_exact_numbers(db: Database, settings: Settings
         alerts = session.scalars(select(LosAlert)).all()
     assert [(a.visit_number, a.los_days, a.window_average, a.window_size) for a in alerts] == [
         ("V3", 10.0, 4.0, 4)]
+    assert not (tmp_path / "alerts.jsonl").exists()  # written after commit, by the worker
+    assert deliver_outbox(db, settings) == 1
     line = json.loads((tmp_path / "alerts.jsonl").read_text())
     assert line["visit"] == "V3" and line["window_average"] == 4.0
     # People read the file: the patient is named by MRN and authority, not an internal id.
@@ -114,25 +114,26 @@ def test_length_of_stay_rule_with_exact_numbers(db: Database, settings: Settings
 
 
 def test_discharge_before_admit_is_an_error_not_a_skip(db: Database, settings: Settings,
-                                                       caller: Caller) -> None:
+                                                       caller: FacilityRef) -> None:
     (message,) = adt(["A03|300|HOSP|BACK|WARDS|19700101|M|V1|202403100800|202403010800"], "BAD")
     reply = submit(db, settings, caller, message)
     assert reply.ack_code == "AE" and "PV1-45" in reply.errors[0]
 
 
 def test_older_messages_never_overwrite_newer_data(db: Database, settings: Settings,
-                                                   caller: Caller) -> None:
+                                                   caller: FacilityRef) -> None:
     (new,) = adt(["A08|400|HOSP|NEWNAME|ANN|19700101|F|||"], "N")
     (old,) = adt(["A08|400|HOSP|OLDNAME|ANN|19700101|F|||"], "O")
     old = old.replace("EVN|A08|20240320120000", "EVN|A08|20230101120000")
     assert submit(db, settings, caller, new).ack_code == "AA"
     assert submit(db, settings, caller, old).ack_code == "AA"
     with db.transaction() as session:
-        scope = scope_of(session, caller.facility_id)
+        scope = caller
         assert mpi.lookup(session, "400", "HOSP", scope).fields["family_name"] == "NEWNAME"
 
 
-def test_xml_submission_gets_an_xml_ack(db: Database, settings: Settings, caller: Caller) -> None:
+def test_xml_submission_gets_an_xml_ack(db: Database, settings: Settings,
+                                        caller: FacilityRef) -> None:
     from carebridge.hl7 import v2xml
 
     document = v2xml.to_xml(er7.parse((CORPUS / "adt_a04_register.hl7").read_bytes()))
@@ -142,7 +143,7 @@ def test_xml_submission_gets_an_xml_ack(db: Database, settings: Settings, caller
 
 
 def test_a40_merges_two_persons_keeping_every_identifier(db: Database, settings: Settings,
-                                                         caller: Caller) -> None:
+                                                         caller: FacilityRef) -> None:
     first, second = adt(["A01|900|HOSP|TWIN|ANN|19700101|F|||",
                          "A01|901|CLINIC|TWIN|ANNE|19700101|F|||"], "M")
     assert submit(db, settings, caller, first).ack_code == "AA"
@@ -153,8 +154,8 @@ def test_a40_merges_two_persons_keeping_every_identifier(db: Database, settings:
     reply = submit(db, settings, caller, merge)
     assert reply.ack_code == "AA", reply.errors
     with db.transaction() as session:
-        one = mpi.lookup(session, "900", "HOSP", scope_of(session, caller.facility_id))
-        other = mpi.lookup(session, "901", "CLINIC", scope_of(session, caller.facility_id))
+        one = mpi.lookup(session, "900", "HOSP", caller)
+        other = mpi.lookup(session, "901", "CLINIC", caller)
     assert one.enterprise_id == other.enterprise_id
     assert {(i.value, i.authority) for i in one.identifiers} == {("900", "HOSP"),
                                                                  ("901", "CLINIC")}

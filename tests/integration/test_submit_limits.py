@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 from carebridge.config import Settings
 from carebridge.hl7 import er7
 from carebridge.patients import mpi
-from carebridge.patients.submit import KEPT_BODY_CHARS, submit
-from carebridge.soap.wsse.authenticate import Caller
+from carebridge.patients.submit import KEPT_BODY_CHARS
 from carebridge.store.database import Database
-from carebridge.store.facilities import add_facility, scope_of
 from carebridge.store.models import HL7Message, HL7Rejection, LosAlert, Patient
+from carebridge.tenancy import FacilityRef
+from tests.support.submissions import register, submit
 
 FACILITY = "GHH"
 NOW = dt.datetime(2024, 3, 20, 12, 0, tzinfo=dt.UTC)
@@ -23,10 +23,8 @@ A01 = MSH + "EVN|A01|{evn}\rPID|1||{mrn}^^^GHH^MR||{name}^ANN||19700101|F\rPV1|1
 
 
 @pytest.fixture
-def caller(db: Database) -> Caller:
-    with db.transaction() as session:
-        facility = add_facility(session, FACILITY, "pw")
-        return Caller(facility.id, facility.name, "text")
+def caller(db: Database) -> FacilityRef:
+    return register(db, FACILITY)
 
 
 def admission(control: str, mrn: str = "1", name: str = "DOE",
@@ -47,7 +45,7 @@ def err(reply) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
 
 
 def test_a_huge_name_is_an_error_located_at_the_field_and_stored_cut(
-        db: Database, settings: Settings, caller: Caller) -> None:
+        db: Database, settings: Settings, caller: FacilityRef) -> None:
     message = admission("BIG1", name="X" * 1024 * 1024)
     reply = submit(db, settings, caller, message, now=NOW)
     assert reply.ack_code == "AE"
@@ -60,7 +58,7 @@ def test_a_huge_name_is_an_error_located_at_the_field_and_stored_cut(
 
 
 def test_an_oversized_message_and_too_many_segments_are_refused_without_a_key(
-        db: Database, settings: Settings, caller: Caller) -> None:
+        db: Database, settings: Settings, caller: FacilityRef) -> None:
     small = settings.replace(hl7_max_message_bytes=100_000)
     big = admission("HUGE1") + "NTE|1||" + "Y" * 60_000 + "\r" + "NTE|2||" + "Y" * 60_000
     reply = submit(db, small, caller, big, now=NOW)
@@ -80,7 +78,7 @@ def test_an_oversized_message_and_too_many_segments_are_refused_without_a_key(
 
 
 def test_encapsulated_data_may_exceed_the_field_limit(db: Database, settings: Settings,
-                                                      caller: Caller) -> None:
+                                                      caller: FacilityRef) -> None:
     pdf = "QUJD" * 200_000  # 800 KB of base64
     message = admission("ED1") + f"OBX|1|ED|PDF^Report||^AP^PDF^Base64^{pdf}||||||F\r"
     reply = submit(db, settings, caller, message, now=NOW)
@@ -91,7 +89,7 @@ def test_encapsulated_data_may_exceed_the_field_limit(db: Database, settings: Se
 
 
 def test_long_control_ids_are_refused_not_truncated_into_a_collision(
-        db: Database, settings: Settings, caller: Caller) -> None:
+        db: Database, settings: Settings, caller: FacilityRef) -> None:
     shared = "C" * 199
     first = submit(db, settings, caller, admission(shared + "A" * 801, mrn="5"), now=NOW)
     second = submit(db, settings, caller, admission(shared + "B" * 801, mrn="6"), now=NOW)
@@ -106,7 +104,7 @@ def test_long_control_ids_are_refused_not_truncated_into_a_collision(
 
 
 def test_times_outside_the_plausible_window_are_errors(db: Database, settings: Settings,
-                                                       caller: Caller) -> None:
+                                                       caller: FacilityRef) -> None:
     discharge = (MSH.format(event="A03", control="LOS1")
                  + "EVN|A03|20240320120000\rPID|1||7^^^GHH^MR||DOE^ANN\r"
                  + "PV1|1|I|||||||||||||||||V1|||||||||||||||||||||||||00010101000000|"
@@ -122,7 +120,7 @@ def test_times_outside_the_plausible_window_are_errors(db: Database, settings: S
     later = admission("FUT2", mrn="8", name="CURRENT", evn="20240320110000")
     assert submit(db, settings, caller, later, now=NOW).ack_code == "AA"
     with db.transaction() as session:
-        person = mpi.lookup(session, "8", "GHH", scope_of(session, caller.facility_id))
+        person = mpi.lookup(session, "8", "GHH", caller)
     assert person.fields["family_name"] == "CURRENT"  # nothing froze it
     window = settings.replace(hl7_earliest_year=1800)
     old = admission("OLD1", mrn="9", evn="18500101000000")

@@ -59,14 +59,13 @@ class _LogObserver:
 
 
 def _outbox_delivery(database: Any, settings: Settings) -> Any:
-    """Leftover LOS e-mails (their first delivery failed) are retried on every scan."""
-    if not settings.smtp_url:
-        return None
-    from carebridge.patients import notify
+    """The outbox (LOS alert lines and e-mails) is delivered on every scan."""
+    from carebridge.patients import outbox
+    from carebridge.patients.policy import couriers
 
-    target = notify.parse_smtp_url(settings.smtp_url)
+    ship = couriers(settings)
     holder = f"importer:{os.getpid()}"
-    return lambda: notify.deliver_pending(database, target, holder)
+    return lambda: outbox.deliver_pending(database, ship, holder)
 
 
 def _outcome_line(outcome: Any) -> str:

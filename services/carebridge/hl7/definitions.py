@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from carebridge.hl7.exceptions import UNSUPPORTED_VERSION_ID, Location, UnsupportedMessage
+from carebridge.hl7.exceptions import (
+    UNSUPPORTED_EVENT_CODE,
+    UNSUPPORTED_VERSION_ID,
+    Location,
+    UnsupportedMessage,
+)
 
 # Events whose v2.xml root is another structure (when MSH-9.3 is absent).
 EVENT_STRUCTURES = {
@@ -25,6 +30,28 @@ EVENT_STRUCTURES = {
     "A12": "ADT_A12",
     **dict.fromkeys(("A39", "A40", "A41", "A42"), "ADT_A39"),
 }
+
+# What carebridge processes: these versions, ADT, these events.
+SUPPORTED_VERSIONS = frozenset({"2.3", "2.3.1", "2.4", "2.5", "2.5.1"})
+ADT_EVENTS = frozenset({"A01", "A02", "A03", "A04", "A05", "A08", "A11", "A13", "A14", "A28",
+                        "A31", "A40"})
+
+
+def require_version(version: str) -> None:
+    if version not in SUPPORTED_VERSIONS:
+        raise UnsupportedMessage(f"HL7 version {version or '(none)'} is not supported",
+                                 Location("MSH", 1, 12), UNSUPPORTED_VERSION_ID)
+
+
+def require_event(message_type: str, event: str, events: frozenset[str] = ADT_EVENTS) -> None:
+    """The one rule for which messages are processed (and which a mapping reads)."""
+    if message_type != "ADT":
+        raise UnsupportedMessage(f"message type {message_type or '(none)'} is not supported",
+                                 Location("MSH", 1, 9))
+    if event not in events:
+        raise UnsupportedMessage(f"event {event or '(none)'} is not supported here (only "
+                                 f"{', '.join(sorted(events))})", Location("MSH", 1, 9),
+                                 UNSUPPORTED_EVENT_CODE)
 
 
 @dataclass(frozen=True)

@@ -15,16 +15,14 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from lxml import etree
 
-from carebridge.hl7.definitions import EVENT_STRUCTURES
+from carebridge.hl7.definitions import EVENT_STRUCTURES, require_event
 from carebridge.hl7.er7 import Message
 from carebridge.hl7.exceptions import (
     DATA_TYPE_ERROR,
     REQUIRED_FIELD_MISSING,
     SEGMENT_SEQUENCE_ERROR,
-    UNSUPPORTED_EVENT_CODE,
     HL7Error,
     Location,
-    UnsupportedMessage,
 )
 
 PATIENT_NAMESPACE = "urn:carebridge:patient:1"
@@ -55,7 +53,8 @@ def parse_timestamp(text: str) -> tuple[datetime, int]:
     if parts[7]:
         sign = -1 if parts[7][0] == "-" else 1
         tz = timezone(sign * timedelta(hours=int(parts[7][1:3]), minutes=int(parts[7][3:5])))
-    return datetime(*numbers, micro, tzinfo=tz), given
+    year, month, day, hour, minute, second = numbers
+    return datetime(year, month, day, hour, minute, second, micro, tzinfo=tz), given
 
 
 def to_patient(message: Message) -> bytes:
@@ -70,7 +69,7 @@ def to_discharge(message: Message) -> bytes:
 
 def patient_element(message: Message) -> etree._Element:
     """``to_patient`` as an element (for callers that read it back at once)."""
-    _require_event(message, PATIENT_EVENTS)
+    require_event(message.message_type, message.event, PATIENT_EVENTS)
     _require_segment(message, "PID")
     root = etree.Element(f"{{{PATIENT_NAMESPACE}}}patient", nsmap={None: PATIENT_NAMESPACE})
     _identifiers(root, message)
@@ -88,7 +87,7 @@ def patient_element(message: Message) -> etree._Element:
 
 def discharge_element(message: Message) -> etree._Element:
     """``to_discharge`` as an element."""
-    _require_event(message, frozenset({"A03"}))
+    require_event(message.message_type, message.event, frozenset({"A03"}))
     _require_segment(message, "PID")
     _require_segment(message, "PV1")
     root = etree.Element(f"{{{DISCHARGE_NAMESPACE}}}discharge",
@@ -130,16 +129,6 @@ def _repetitions(message: Message, segment_id: str, number: int) -> int:
     segment = message.segment(segment_id)
     raw = segment.raw(number) if segment is not None else ""
     return raw.count(message.delimiters[2]) + 1 if raw else 0
-
-
-def _require_event(message: Message, events: frozenset[str]) -> None:
-    if message.message_type != "ADT":
-        raise UnsupportedMessage(f"message type {message.message_type or '(none)'} is not ADT",
-                                 Location("MSH", 1, 9))
-    if message.event not in events:
-        raise UnsupportedMessage(f"event {message.event or '(none)'} is not one of "
-                                 f"{', '.join(sorted(events))}", Location("MSH", 1, 9),
-                                 UNSUPPORTED_EVENT_CODE)
 
 
 def _require_segment(message: Message, segment_id: str) -> None:

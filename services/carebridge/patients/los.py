@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from carebridge.patients.mpi import PersonRef
 from carebridge.patients.records import DischargeRecord
-from carebridge.store.facilities import Scope
 from carebridge.store.models import Encounter, LosAlert
+from carebridge.tenancy import FacilityRef
 
 
 @dataclass(frozen=True)
@@ -73,11 +73,11 @@ def discharge(session: Session, *, facility_id: int, person: PersonRef, record: 
     return LosDecision(stay, average, size, alert)
 
 
-def alerts_since(session: Session, scope: Scope, since: dt.datetime | None) -> list[LosAlert]:
+def alerts_since(session: Session, scope: FacilityRef, since: dt.datetime | None) -> list[LosAlert]:
     """The alerts of the caller's own encounters (an admin: every facility's)."""
     query = select(LosAlert)
     if not scope.is_admin:
-        query = query.where(LosAlert.facility_id == scope.facility_id)
+        query = query.where(LosAlert.facility_id == scope.id)
     if since is not None:
         query = query.where(LosAlert.created_at >= since)
     return list(session.scalars(query.order_by(LosAlert.id)))

@@ -19,8 +19,8 @@ from sqlalchemy import bindparam, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from carebridge.patients.records import Identifier, PatientRecord
-from carebridge.store.facilities import Scope
 from carebridge.store.models import Patient, PatientIdentifier, utcnow
+from carebridge.tenancy import FacilityRef
 
 _INSERT_PATIENT = insert(Patient.__table__)
 _HOLDERS = select(PatientIdentifier.identifier, PatientIdentifier.assigning_authority,
@@ -111,7 +111,7 @@ def _newer(record: PatientRecord, times: dict[str, str], event_time: str) -> dic
     return values
 
 
-def merge(session: Session, survivor_ref: PersonRef, old: Patient, scope: Scope) -> Patient:
+def merge(session: Session, survivor_ref: PersonRef, old: Patient, scope: FacilityRef) -> Patient:
     """A40: ``old`` (the person MRG-1 names, see ``find_person``) becomes part of the
     survivor, as far as the sender's domains reach: identifiers of other domains stay
     where they are, and so does ``old`` while it still holds any."""
@@ -147,7 +147,7 @@ class PersonView:
 
 
 def lookup(session: Session, identifier: str, authority: str | None,
-           scope: Scope) -> PersonView | None:
+           scope: FacilityRef) -> PersonView | None:
     """The person ``identifier`` names, as ``scope`` may see it: only through a domain the
     caller owns (an admin: any), and only the caller's identifiers. A person out of reach
     is None, exactly as one that does not exist."""

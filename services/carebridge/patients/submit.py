@@ -7,9 +7,14 @@ valid against carebridge's XSDs, fields and times within bounds -> every
 identifier in a domain the facility owns -> journal under (facility, MSH-3,
 MSH-10), which the database keeps unique -> A01/A04/A08 update the master
 patient index, A03 closes the encounter and runs the length-of-stay rule, A40
-merges -> commit -> reply. The acknowledgment is stored with the message in the
-same transaction, so a resend through any node gets the original back and
-changes nothing; only an AA means the message is stored.
+merges -> reply. The acknowledgment is stored with the message in the caller's
+transaction, so a resend through any node gets the original back and changes
+nothing; only an AA, once that transaction committed, means the message is stored.
+
+Transport-free: ``submit_message`` takes an open session, the sender as a
+``FacilityRef`` and plain values, and never commits. SOAP runs it in one unit of
+work per request (``store.unit_of_work``); MLLP will do the same. What a message
+sets off beyond the database (alert file, e-mail) goes to the outbox.
 """
 
 from __future__ import annotations
@@ -18,35 +23,28 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-import logging
-import os
-import socket
 import uuid
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Insert, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from carebridge.config import Settings
 from carebridge.hl7 import er7, limits, mapping, v2xml
 from carebridge.hl7.ack import AckError, Outcome, build_ack
-from carebridge.hl7.definitions import structure_for
+from carebridge.hl7.definitions import require_event, require_version, structure_for
 from carebridge.hl7.exceptions import (
     APPLICATION_INTERNAL_ERROR,
     DUPLICATE_KEY_IDENTIFIER,
     UNKNOWN_KEY_IDENTIFIER,
-    UNSUPPORTED_EVENT_CODE,
-    UNSUPPORTED_MESSAGE_TYPE,
-    UNSUPPORTED_VERSION_ID,
     HL7Error,
     Location,
 )
 from carebridge.hl7.validate import schema_for, validate
-from carebridge.patients import los, mpi, notify
+from carebridge.patients import los, mpi, outbox
 from carebridge.patients.exceptions import MergeError
+from carebridge.patients.policy import SubmitPolicy
 from carebridge.patients.records import (
     DischargeRecord,
     Identifier,
@@ -54,32 +52,26 @@ from carebridge.patients.records import (
     read_discharge,
     read_patient,
 )
-from carebridge.store.database import Database
-from carebridge.store.facilities import Scope, scope_of
 from carebridge.store.models import HL7Message, HL7Rejection, utcnow
+from carebridge.tenancy import FacilityRef
 
-log = logging.getLogger(__name__)
+_JOURNAL_KEY = ("facility_id", "sending_application", "control_id")
 
-SUPPORTED_VERSIONS = frozenset({"2.3", "2.3.1", "2.4", "2.5", "2.5.1"})
-ADT_EVENTS = frozenset({"A01", "A02", "A03", "A04", "A05", "A08", "A11", "A13", "A14", "A28",
-                        "A31", "A40"})
-ATTEMPTS = 3
+
+def _journal_insert(dialect: Any) -> Insert:
+    """Insert unless the journal key is taken; then it returns no row (a resend, or the
+    same message committed meanwhile by another request) and the stored reply is read."""
+    return (dialect.insert(HL7Message.__table__)
+            .on_conflict_do_nothing(index_elements=list(_JOURNAL_KEY))
+            .returning(HL7Message.__table__.c.id))
+
+
 # Built once and executed with parameters: building a statement per call costs more
 # than running it.
-_INSERT_MESSAGE = insert(HL7Message.__table__)
+_INSERT_MESSAGE = {"sqlite": _journal_insert(sqlite), "postgresql": _journal_insert(postgresql)}
 _INSERT_REJECTION = insert(HL7Rejection.__table__)
 # A body that was not accepted is kept only this far (with its length and hash).
 KEPT_BODY_CHARS = 64 * 1024
-
-
-class Sender(Protocol):
-    """The authenticated facility a message came from (any transport's caller)."""
-
-    @property
-    def facility_id(self) -> int: ...
-
-    @property
-    def facility_name(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -111,95 +103,69 @@ class _Understood:
     keyed: bool = True
 
 
-def limits_of(settings: Settings) -> limits.Limits:
-    return limits.Limits(settings.hl7_max_message_bytes, settings.hl7_max_segments,
-                         settings.hl7_max_field_chars, settings.hl7_earliest_year,
-                         dt.timedelta(seconds=settings.hl7_max_future_seconds))
+def submit_message(session: Session, sender: FacilityRef, payload: str | bytes,
+                   policy: SubmitPolicy, *, encoding: str = "er7",
+                   received: dt.datetime | None = None) -> Reply:
+    """Process one message inside the caller's transaction and return its reply.
 
-
-def submit(db: Database, settings: Settings, caller: Sender, payload: str | bytes,
-           encoding: str = "er7", now: dt.datetime | None = None) -> Reply:
-    """Process one message; retried when a concurrent submission created the same patient."""
-    for attempt in range(ATTEMPTS):
-        try:
-            return _submit_once(db, settings, caller, payload, encoding, now,
-                                check_journal=attempt > 0)
-        except IntegrityError:
-            # The same message committed first through another request (the journal key),
-            # or another message created the same patient meanwhile: try again, and the
-            # stored acknowledgment or the new patient will be found.
-            if attempt == ATTEMPTS - 1:
-                raise
-            log.info("concurrent submission of the same key; retrying")
-    raise AssertionError("unreachable")
-
-
-def _submit_once(db: Database, settings: Settings, caller: Sender, payload: str | bytes,
-                 encoding: str, now: dt.datetime | None, check_journal: bool) -> Reply:
-    """One attempt. The first optimistically inserts (a resend then fails on the key and
-    the retry, ``check_journal``, finds the stored reply): new messages pay no lookup."""
-    received = now or utcnow()
+    Everything that can fail on content fails before the first write. A resend of a
+    stored message gets the stored reply. Two requests with one new key at once: the
+    database keeps the key unique, the later one waits for the earlier and replays it.
+    """
+    received = received or utcnow()
     body = payload if isinstance(payload, str) else payload.decode("utf-8", "replace")
-    bounds = limits_of(settings)
-    understood = _understand(payload, encoding, caller, settings, bounds)
+    understood = _understand(payload, encoding, sender, policy)
     digest = _digest(understood.message, payload)
     if not understood.keyed:
-        return _refuse(db, caller, understood, body, digest, encoding, received)
-    # Everything that can fail on content fails before any write.
-    plan = _plan(understood, bounds, received)
-    scope = None
-    if plan is not None:  # outside the write transaction: cached, and pure after that
-        with db.sessions() as reader:
-            scope = scope_of(reader, caller.facility_id)
-        plan = _in_scope(plan, scope, understood)
+        return _refuse(session, sender, understood, body, digest, encoding, received)
+    plan = _plan(understood, policy.limits, received)
+    if plan is not None:
+        plan = _in_scope(plan, sender, understood)
     message = understood.message
     assert message is not None  # keyed messages were understood
     key = _key(message)
-    alert_line = None
-    with db.transaction(writes=True) as session:
-        stored = _journal_row(session, caller.facility_id, key) if check_journal else None
-        if stored is not None:
-            return _replay(stored, digest, understood, encoding)
-        reply = _reply(understood, encoding, received)  # final unless a merge fails below
-        kept = body if reply.ack_code == "AA" else body[:KEPT_BODY_CHARS]
-        # A concurrent submission of the same key fails here (unique constraint); submit()
-        # retries, and the retry finds the stored row and replays its acknowledgment.
-        message_id = session.execute(_INSERT_MESSAGE, {
-            "facility_id": caller.facility_id, "sending_application": key[0],
-            "sending_facility": key[1], "control_id": key[2], "encoding": encoding,
-            "message_type": message.message_type, "event": message.event,
-            "body_sha256": digest, "raw": kept, "raw_length": len(body),
-            "ack_code": reply.ack_code, "reply": reply.to_json(), "received_at": received,
-        }).inserted_primary_key[0]
-        if understood.outcome is Outcome.ACCEPTED and plan is not None and scope is not None:
-            try:
-                alert_line = _apply(session, settings, scope, plan, message_id, received)
-            except MergeError as exc:  # MRG-1 names nobody: AE, journaled, nothing merged
-                understood.outcome = Outcome.ERROR
-                understood.errors.append(_as_ack_error(exc))
-                reply = _reply(understood, encoding, received)
-                session.execute(update(HL7Message).where(HL7Message.id == message_id)
-                                .values(ack_code=reply.ack_code, reply=reply.to_json()))
-    if alert_line is not None:
-        _append_alert(settings.los_alert_file, alert_line)
-        if settings.smtp_url:
-            _deliver(db, settings)
+    reply = _reply(understood, encoding, received)  # final unless a merge fails below
+    kept = body if reply.ack_code == "AA" else body[:KEPT_BODY_CHARS]
+    message_id = session.execute(_INSERT_MESSAGE[_dialect(session)], {
+        "facility_id": sender.id, "sending_application": key[0],
+        "sending_facility": key[1], "control_id": key[2], "encoding": encoding,
+        "message_type": message.message_type, "event": message.event,
+        "body_sha256": digest, "raw": kept, "raw_length": len(body),
+        "ack_code": reply.ack_code, "reply": reply.to_json(), "received_at": received,
+    }).scalar()
+    if message_id is None:
+        stored = _journal_row(session, sender.id, key)
+        if stored is None:  # cannot be: the conflicting insert committed (or we inserted)
+            raise RuntimeError("the journal key is taken by no visible message")
+        return _replay(stored, digest, understood, encoding)
+    if understood.outcome is Outcome.ACCEPTED and plan is not None:
+        try:
+            _apply(session, policy, sender, plan, message_id, received)
+        except MergeError as exc:  # MRG-1 names nobody: AE, journaled, nothing merged
+            understood.outcome = Outcome.ERROR
+            understood.errors.append(_as_ack_error(exc))
+            reply = _reply(understood, encoding, received)
+            session.execute(update(HL7Message).where(HL7Message.id == message_id)
+                            .values(ack_code=reply.ack_code, reply=reply.to_json()))
     return reply
 
 
-def _refuse(db: Database, caller: Sender, understood: _Understood, body: str, digest: str,
-            encoding: str, received: dt.datetime) -> Reply:
-    """AR for a message that cannot be accepted at all: logged under the caller only."""
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _refuse(session: Session, sender: FacilityRef, understood: _Understood, body: str,
+            digest: str, encoding: str, received: dt.datetime) -> Reply:
+    """AR for a message that cannot be accepted at all: logged under the sender only."""
     reply = _reply(understood, encoding, received)
     message = understood.message
-    with db.transaction() as session:
-        session.execute(_INSERT_REJECTION, {
-            "facility_id": caller.facility_id, "encoding": encoding,
-            "control_id": message.control_id[:limits.MAX_CONTROL_ID] if message else None,
-            "reason": "; ".join(reply.errors) or (reply.text or "refused"),
-            "body_length": len(body), "body_sha256": digest,
-            "body_prefix": body[:KEPT_BODY_CHARS], "reply": reply.to_json(),
-            "received_at": received})
+    session.execute(_INSERT_REJECTION, {
+        "facility_id": sender.id, "encoding": encoding,
+        "control_id": message.control_id[:limits.MAX_CONTROL_ID] if message else None,
+        "reason": "; ".join(reply.errors) or (reply.text or "refused"),
+        "body_length": len(body), "body_sha256": digest,
+        "body_prefix": body[:KEPT_BODY_CHARS], "reply": reply.to_json(),
+        "received_at": received})
     return reply
 
 
@@ -243,7 +209,7 @@ def _plan(understood: _Understood, bounds: limits.Limits, now: dt.datetime) -> _
         return None
 
 
-def _in_scope(plan: _Plan, scope: Scope, understood: _Understood) -> _Plan | None:
+def _in_scope(plan: _Plan, scope: FacilityRef, understood: _Understood) -> _Plan | None:
     """The plan with identifiers sent without an authority placed in the sender's default
     domain; None (and AE 204) if one is in a domain the sender does not own."""
     def place(identifiers: tuple[Identifier, ...]) -> tuple[Identifier, ...]:
@@ -258,7 +224,7 @@ def _in_scope(plan: _Plan, scope: Scope, understood: _Understood) -> _Plan | Non
                                  survivor=place(plan.survivor), prior=place(plan.prior))
     errors = [AckError(UNKNOWN_KEY_IDENTIFIER, Location(segment, 1, number),
                        f"{segment}-{number} holds identifier {ident.value!r} of assigning "
-                       f"authority {ident.authority!r}, which facility {scope.facility_name!r} "
+                       f"authority {ident.authority!r}, which facility {scope.name!r} "
                        f"does not own (its domains: {', '.join(scope.authorities) or 'none'})")
               for segment, number, ident in _identifiers_of(placed)
               if not scope.owns(ident.authority)]
@@ -300,23 +266,24 @@ def _key(message: er7.Message) -> tuple[str, str, str]:
     return (message.get("MSH-3")[:255], message.get("MSH-4")[:255], message.control_id)
 
 
-def _understand(payload: str | bytes, encoding: str, caller: Sender, settings: Settings,
-                bounds: limits.Limits) -> _Understood:
+def _understand(payload: str | bytes, encoding: str, sender: FacilityRef,
+                policy: SubmitPolicy) -> _Understood:
+    bounds = policy.limits
     try:
         limits.check_size(len(payload), bounds)
         if encoding == "xml":
             message = v2xml.from_xml(payload)
             document = payload if isinstance(payload, bytes) else payload.encode("utf-8")
         else:
-            message = er7.parse(payload, settings.hl7_default_charset)
+            message = er7.parse(payload, policy.default_charset)
             document = None
     except HL7Error as exc:
         return _Understood(None, Outcome.REJECTED, [_as_ack_error(exc)], "message not understood",
                            keyed=False)
-    sender = message.get("MSH-4.1") or message.get("MSH-4")
-    if sender != caller.facility_name:
+    sending_facility = message.get("MSH-4.1") or message.get("MSH-4")
+    if sending_facility != sender.name:
         error = AckError(APPLICATION_INTERNAL_ERROR, Location("MSH", 1, 4),
-                         f"MSH-4 is {sender!r}; this account sends as {caller.facility_name!r}")
+                         f"MSH-4 is {sending_facility!r}; this account sends as {sender.name!r}")
         return _Understood(message, Outcome.REJECTED, [error], "sending facility not allowed",
                            keyed=False)
     try:
@@ -343,56 +310,52 @@ def _understand(payload: str | bytes, encoding: str, caller: Sender, settings: S
 
 
 def _unsupported(message: er7.Message) -> AckError | None:
-    if message.version not in SUPPORTED_VERSIONS:
-        return AckError(UNSUPPORTED_VERSION_ID, Location("MSH", 1, 12),
-                        f"HL7 version {message.version or '(none)'} is not supported")
-    if message.message_type != "ADT":
-        return AckError(UNSUPPORTED_MESSAGE_TYPE, Location("MSH", 1, 9),
-                        f"message type {message.message_type or '(none)'} is not supported")
-    if message.event not in ADT_EVENTS:
-        return AckError(UNSUPPORTED_EVENT_CODE, Location("MSH", 1, 9),
-                        f"event {message.event or '(none)'} is not supported")
+    try:
+        require_version(message.version)
+        require_event(message.message_type, message.event)
+    except HL7Error as exc:
+        return _as_ack_error(exc)
     return None
 
 
-def _apply(session: Session, settings: Settings, scope: Scope, plan: _Plan,
-           message_id: int, received: dt.datetime) -> str | None:
-    """The message's effect on the index and the monitor; the LOS alert line, if any."""
+def _apply(session: Session, policy: SubmitPolicy, scope: FacilityRef, plan: _Plan,
+           message_id: int, received: dt.datetime) -> None:
+    """The message's effect on the index and the monitor; an alert's effects to the outbox."""
     if plan.discharge is not None:
         record = plan.discharge
         person = mpi.upsert(session, PatientRecord(record.identifiers), plan.event_time)
-        decision = los.discharge(session, facility_id=scope.facility_id, person=person,
+        decision = los.discharge(session, facility_id=scope.id, person=person,
                                  record=record, message_id=message_id, received_at=received,
-                                 window_seconds=settings.los_window_seconds,
-                                 factor=settings.los_factor)
+                                 window_seconds=policy.los_window_seconds,
+                                 factor=policy.los_factor)
         if decision.alert is None:
-            return None
+            return
         alert = decision.alert
         mrn = _medical_record_number(record.identifiers)
         line = json.dumps({
-            "facility": scope.facility_name, "visit": alert.visit_number,
+            "facility": scope.name, "visit": alert.visit_number,
             "mrn": mrn.value, "assigning_authority": mrn.authority, "los_days": alert.los_days,
             "window_average": alert.window_average, "window_size": alert.window_size,
             "time": received.isoformat()})
-        if settings.smtp_url:
-            notify.enqueue(session, "los_alert",
-                           f"Excessive length of stay at {scope.facility_name}: "
+        outbox.enqueue(session, outbox.ALERT_LINE, "length-of-stay alert", line)
+        if policy.mail_alerts:
+            outbox.enqueue(session, outbox.ALERT_MAIL,
+                           f"Excessive length of stay at {scope.name}: "
                            f"visit {alert.visit_number or '(none)'}",
                            f"Length of stay {alert.los_days:.2f} days is more than "
-                           f"{settings.los_factor} x the average {alert.window_average:.2f} "
+                           f"{policy.los_factor} x the average {alert.window_average:.2f} "
                            f"days of the {alert.window_size} discharge(s) in the last "
-                           f"{settings.los_window_seconds:g} s.\n\n{line}\n")
-        return line
+                           f"{policy.los_window_seconds:g} s.\n\n{line}\n")
+        return
     if plan.prior:
         prior = mpi.find_person(session, plan.prior)  # before the survivor is written
         if prior is None:
             raise MergeError("MRG-1 names no patient in the index")
         survivor = mpi.upsert(session, PatientRecord(plan.survivor), plan.event_time)
         mpi.merge(session, survivor, prior, scope)
-        return None
+        return
     if plan.patient is not None:
         mpi.upsert(session, plan.patient, plan.event_time)
-    return None
 
 
 def _medical_record_number(identifiers: tuple[Identifier, ...]) -> Identifier:
@@ -450,24 +413,3 @@ def _as_ack_error(exc: Exception) -> AckError:
     if isinstance(exc, HL7Error):
         return AckError.from_exception(exc)
     return AckError(APPLICATION_INTERNAL_ERROR, Location("MRG", 1, 1), str(exc))
-
-
-def _deliver(db: Database, settings: Settings) -> None:
-    """Best effort right after commit; what fails here waits in the outbox for the next try."""
-    try:
-        notify.deliver_pending(db, notify.parse_smtp_url(settings.smtp_url), _HOLDER)
-    except Exception:
-        log.exception("e-mail delivery of LOS alerts failed; they stay in the outbox")
-
-
-_HOLDER = f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _append_alert(path: Path, line: str) -> None:
-    """The node-local alert file: an export of the alert table, written after commit."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
-    except OSError as exc:
-        log.error("could not append to the LOS alert file %s: %s", path, exc.strerror)

@@ -17,13 +17,13 @@ from pathlib import Path
 
 from lxml import etree
 from spyne import Application, ServiceBase
+from spyne.model.fault import Fault
 from spyne.server.wsgi import WsgiApplication
-from sqlalchemy.exc import OperationalError
 
 from carebridge.config import Settings
 from carebridge.soap import jaxws as jaxws_shape
-from carebridge.soap.exceptions import SecurityFault
-from carebridge.soap.faults import to_fault, unavailable
+from carebridge.soap.exceptions import SoapError
+from carebridge.soap.faults import fault_for
 from carebridge.soap.protocol import CarebridgeSoap11
 from carebridge.soap.wsse.authenticate import SECURITY, Caller, authenticate, security_header
 from carebridge.store.database import Database
@@ -48,16 +48,20 @@ class ServiceEnv:
 
 
 class _Application(Application):
-    """Every operation: a database that is down or cut off is ``Server.Unavailable``,
-    a fault the client may resend on, never Spyne's generic Server fault (whose text
-    would carry SQLAlchemy's statement and parameters)."""
+    """Every operation's errors are answered from the one table in ``soap.faults``."""
 
     def call_wrapper(self, ctx):  # type: ignore[no-untyped-def]
         try:
             return super().call_wrapper(ctx)
-        except OperationalError:
-            log.warning("database unavailable during %s", _operation(ctx))
-            raise unavailable() from None
+        except Fault:
+            raise
+        except Exception as exc:
+            fault = fault_for(exc)
+            if fault is None:
+                raise
+            # An outage, not a bug: one line, no traceback (whose SQL could carry patient data).
+            log.warning("%s failed: %s", _operation(ctx), type(exc).__name__)
+            raise fault from None
 
 
 def as_utc(value: dt.datetime | None) -> dt.datetime | None:
@@ -143,12 +147,13 @@ def _authenticate(ctx) -> None:  # type: ignore[no-untyped-def]
                 box=env.db.secret_box,
                 freshness_seconds=env.settings.wsse_freshness_seconds,
             )
-    except SecurityFault as exc:
-        raise to_fault(exc) from None
-    except OperationalError as exc:
-        # An outage, not a bug: one line, no traceback (whose SQL could carry a name or nonce).
-        log.warning("database unavailable during authentication: %s", type(exc.orig).__name__)
-        raise unavailable() from None
+    except Exception as exc:
+        fault = fault_for(exc)
+        if fault is None:
+            raise
+        if not isinstance(exc, SoapError):  # one line, no traceback: SQL names a nonce
+            log.warning("authentication failed: %s", type(exc).__name__)
+        raise fault from None
     ctx.udc = RequestContext(caller, provider_no)
     if provider_no:
         log.info("%s by facility %s for provider %s", _operation(ctx), caller.facility_name,

@@ -3,10 +3,12 @@ Fault as a whole envelope for what is refused before Spyne reads the request."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from xml.sax.saxutils import escape as xml_escape
 
 from lxml import etree
 from spyne.model.fault import Fault
+from sqlalchemy.exc import OperationalError
 
 from carebridge.soap.exceptions import SoapError
 from carebridge.soap.wsse.namespaces import WSSE
@@ -55,6 +57,35 @@ class ClientFault(Fault):
 def unavailable() -> Fault:
     """The database (or another dependency) is down: the client should retry later."""
     return Fault(faultcode="Server.Unavailable", faultstring="service temporarily unavailable")
+
+
+def internal_error() -> Fault:
+    """A bug: the client learns nothing more (the log has the traceback)."""
+    return Fault(faultcode="Server", faultstring="internal error")
+
+
+def _soap_error(exc: Exception) -> Fault:
+    assert isinstance(exc, SoapError)
+    return to_fault(exc)
+
+
+# The SOAP door's one error table: what authentication, a use case or the store may raise,
+# and the Fault the client gets. A database that is down or cut off is Server.Unavailable,
+# which a client may resend on, never Spyne's generic fault (whose text would carry
+# SQLAlchemy's statement and parameters). Problems with an HL7 message are never here:
+# they are acknowledgments.
+ERROR_TABLE: tuple[tuple[type[Exception], Callable[[Exception], Fault]], ...] = (
+    (SoapError, _soap_error),
+    (OperationalError, lambda _exc: unavailable()),
+)
+
+
+def fault_for(exc: Exception) -> Fault | None:
+    """The Fault ``exc`` is answered with, or None when it is not an expected error."""
+    for kind, make in ERROR_TABLE:
+        if isinstance(exc, kind):
+            return make(exc)
+    return None
 
 
 _ENVELOPE = (

@@ -15,6 +15,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from lxml import etree
+from spyne import MethodContext
 from spyne.const.http import HTTP_405
 from spyne.error import RequestNotAllowed
 from spyne.model.fault import Fault
@@ -23,7 +24,7 @@ from spyne.server.http import HttpTransportContext
 
 from carebridge.soap import envelope, safe_xml
 from carebridge.soap.exceptions import MustUnderstandFault, SchemaInvalid, SoapError
-from carebridge.soap.faults import QualifiedFault, qualify_fault_code, to_fault
+from carebridge.soap.faults import QualifiedFault, internal_error, qualify_fault_code, to_fault
 from carebridge.soap.jaxws import unqualify_descendants
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ class CarebridgeSoap11(Soap11):
         self._authenticate = authenticate
         self.jaxws_output = jaxws_output
 
-    def create_in_document(self, ctx, charset=None):  # type: ignore[no-untyped-def]
+    def create_in_document(self, ctx: MethodContext, charset: str | None = None) -> None:
         transport = ctx.transport
         if isinstance(transport, HttpTransportContext) and (
             transport.get_request_method() != "POST" or not transport.get_request_content_type()
@@ -63,7 +64,8 @@ class CarebridgeSoap11(Soap11):
         except SoapError as exc:
             raise to_fault(exc) from None
 
-    def decompose_incoming_envelope(self, ctx, message=Soap11.REQUEST):  # type: ignore[no-untyped-def]
+    def decompose_incoming_envelope(self, ctx: MethodContext,
+                                    message: object = Soap11.REQUEST) -> None:
         if message != self.REQUEST:
             super().decompose_incoming_envelope(ctx, message)
             return
@@ -88,9 +90,9 @@ class CarebridgeSoap11(Soap11):
         except Exception:
             # Spyne would let it escape as an HTML error page; answer a SOAP Fault instead.
             log.exception("unexpected error while admitting a request")
-            raise Fault(faultcode="Server", faultstring="internal error") from None
+            raise internal_error() from None
 
-    def validate_body(self, ctx, message):  # type: ignore[no-untyped-def]
+    def validate_body(self, ctx: MethodContext, message: object) -> None:
         if self._body_schema is None or ctx.in_body_doc is None or message != self.REQUEST:
             return
         schema = self._body_schema()
@@ -100,7 +102,7 @@ class CarebridgeSoap11(Soap11):
             text = error.message if error is not None else "invalid request body"
             raise to_fault(SchemaInvalid(text, path))
 
-    def serialize(self, ctx, message):  # type: ignore[no-untyped-def]
+    def serialize(self, ctx: MethodContext, message: object) -> None:
         super().serialize(ctx, message)
         if ctx.out_body_doc is None:
             return

@@ -4,7 +4,6 @@ identifier domains each owns."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +13,7 @@ from carebridge.store.credentials import SecretBox, hash_password
 from carebridge.store.exceptions import AuthorityTaken, FacilityExists, StoreError
 from carebridge.store.models import Facility, FacilityAuthority
 from carebridge.store.ttl_cache import TtlCache, database_of
+from carebridge.tenancy import FacilityRef
 
 MAX_AUTHORITY_LENGTH = 128
 
@@ -88,48 +88,24 @@ def authorities_of(session: Session, facility_id: int) -> list[str]:
         FacilityAuthority.facility_id == facility_id).order_by(FacilityAuthority.id)))
 
 
-@dataclass(frozen=True)
-class Scope:
-    """What one facility may write and read: the identifier domains it owns.
-
-    An admin facility reads everything but still writes only in its own domains.
-    """
-
-    facility_id: int
-    facility_name: str
-    authorities: tuple[str, ...]
-    is_admin: bool = False
-
-    @property
-    def default_authority(self) -> str:
-        """Where an identifier sent without an assigning authority belongs."""
-        return self.authorities[0] if self.authorities else self.facility_name
-
-    def owns(self, authority: str) -> bool:
-        return authority in self.authorities
-
-    def reads(self, authority: str) -> bool:
-        """Whether the caller may see data in this domain: its own, or any as an admin."""
-        return self.is_admin or self.owns(authority)
-
-
-_SCOPE_OF = (select(Facility.name, Facility.is_admin, FacilityAuthority.authority)
+_FACILITY_REF = (select(Facility.name, Facility.is_admin, FacilityAuthority.authority)
              .outerjoin(FacilityAuthority, FacilityAuthority.facility_id == Facility.id)
              .where(Facility.id == bindparam("facility_id")).order_by(FacilityAuthority.id))
 # Read for every message and query: a new authority or admin flag counts within 5 s.
-_scopes: TtlCache[tuple[str, int], Scope] = TtlCache()
+_refs: TtlCache[tuple[str, int], FacilityRef] = TtlCache()
 
 
-def scope_of(session: Session, facility_id: int) -> Scope:
-    return _scopes.get((database_of(session), facility_id),
-                       lambda: _load_scope(session, facility_id))
+def facility_ref(session: Session, facility_id: int) -> FacilityRef:
+    """The facility and its domains, as every use case takes them (cached for 5 s)."""
+    return _refs.get((database_of(session), facility_id),
+                     lambda: _load_ref(session, facility_id))
 
 
-def _load_scope(session: Session, facility_id: int) -> Scope:
-    rows = session.execute(_SCOPE_OF, {"facility_id": facility_id}).all()
+def _load_ref(session: Session, facility_id: int) -> FacilityRef:
+    rows = session.execute(_FACILITY_REF, {"facility_id": facility_id}).all()
     if not rows:
         raise StoreError(f"no facility with id {facility_id}")
-    return Scope(facility_id, rows[0][0],
+    return FacilityRef(facility_id, rows[0][0],
                  tuple(r[2] for r in rows if r[2] is not None), bool(rows[0][1]))
 
 

@@ -1,4 +1,8 @@
-"""PatientSubmissionService: the SOAP face of ``patients.submit``, ``mpi`` and ``los``.
+"""PatientSubmissionService: the SOAP door to ``patients.submit``, ``mpi`` and ``los``.
+
+Each operation is one unit of work (``store.unit_of_work``) around one use case, the
+sender being the authenticated facility with its domains (``FacilityRef``).
+
 
 Document/literal wrapped in ``urn:carebridge:patients:1`` (elements qualified,
 carebridge's own contract in ``wsdl/PatientSubmission.wsdl``). Problems with a
@@ -8,16 +12,21 @@ for SOAP-level problems only (envelope, credentials, an unavailable database).
 
 from __future__ import annotations
 
+import functools
+
 from lxml import etree
 from spyne import AnyXml, ComplexModel, DateTime, Double, Integer32, ServiceBase, Unicode, rpc
 from spyne.server.wsgi import WsgiApplication
 
+from carebridge.config import Settings
 from carebridge.contracts import PATIENT_SUBMISSION, contract_path
 from carebridge.patients import los, mpi
-from carebridge.patients.submit import Reply, submit
+from carebridge.patients.policy import SubmitPolicy, submit_policy
+from carebridge.patients.submit import Reply, submit_message
 from carebridge.soap.app import ServiceEnv, as_utc, soap_application
 from carebridge.soap.faults import ClientFault
-from carebridge.store.facilities import scope_of
+from carebridge.store import unit_of_work
+from carebridge.store.facilities import facility_ref
 
 TNS = "urn:carebridge:patients:1"
 MOUNT = PATIENT_SUBMISSION.path
@@ -84,9 +93,19 @@ def _env(ctx) -> ServiceEnv:  # type: ignore[no-untyped-def]
     return ctx.app.carebridge
 
 
+@functools.lru_cache(maxsize=4)
+def _policy(settings: Settings) -> SubmitPolicy:
+    return submit_policy(settings)
+
+
 def _submit(ctx, payload: str | bytes, encoding: str) -> Acknowledgment:  # type: ignore[no-untyped-def]
     env = _env(ctx)
-    return Acknowledgment.of(submit(env.db, env.settings, ctx.udc.caller, payload, encoding))
+    policy = _policy(env.settings)
+    facility_id = ctx.udc.caller.facility_id
+    reply = unit_of_work.run(env.db, lambda session: submit_message(
+        session, facility_ref(session, facility_id), payload, policy, encoding=encoding),
+        writes=True)
+    return Acknowledgment.of(reply)
 
 
 class PatientSubmission(ServiceBase):
@@ -112,9 +131,9 @@ class PatientSubmission(ServiceBase):
          _operation_name="getPatient", _out_message_name="getPatientResponse",
          _out_variable_name="patient")
     def get_patient(ctx, identifier, assigningAuthority):  # type: ignore[no-untyped-def]
-        with _env(ctx).db.transaction() as session:
-            scope = scope_of(session, ctx.udc.caller.facility_id)
-            person = mpi.lookup(session, identifier, assigningAuthority, scope)
+        facility_id = ctx.udc.caller.facility_id
+        person = unit_of_work.run(_env(ctx).db, lambda session: mpi.lookup(
+            session, identifier, assigningAuthority, facility_ref(session, facility_id)))
         if person is None:
             return None
         f = person.fields
@@ -131,9 +150,9 @@ class PatientSubmission(ServiceBase):
          _operation_name="listLengthOfStayAlerts",
          _out_message_name="listLengthOfStayAlertsResponse", _out_variable_name="alert")
     def list_length_of_stay_alerts(ctx, since):  # type: ignore[no-untyped-def]
-        with _env(ctx).db.transaction() as session:
-            rows = los.alerts_since(session, scope_of(session, ctx.udc.caller.facility_id),
-                                    as_utc(since))
+        facility_id = ctx.udc.caller.facility_id
+        rows = unit_of_work.run(_env(ctx).db, lambda session: los.alerts_since(
+            session, facility_ref(session, facility_id), as_utc(since)))
         return [LengthOfStayAlert(patientEnterpriseId=a.patient_enterprise_id,
                                   visitNumber=a.visit_number, lengthOfStayDays=a.los_days,
                                   windowAverageDays=a.window_average, windowSize=a.window_size,
