@@ -140,7 +140,7 @@ _MESSAGE_SCHEMAS = ("ADT_", "hl7v2-any")
 
 
 def _schema_names() -> list[str]:
-    folder = files("carebridge.contracts") / "xsd"
+    folder = files("carebridge.hl7") / "xsd"
     return sorted(entry.name.removesuffix(".xsd") for entry in folder.iterdir()
                   if entry.name.endswith(".xsd") and entry.name.startswith(_MESSAGE_SCHEMAS))
 

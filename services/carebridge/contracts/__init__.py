@@ -1,10 +1,14 @@
-"""The WSDL and XSD contracts, shipped as package data (``wsdl/`` and ``xsd/`` at the top)."""
+"""The service contracts, shipped as package data: WSDLs here, the HL7 schemas they import
+in ``carebridge.hl7`` (``xsd/`` here links there, so the WSDLs' ``../xsd/`` imports resolve).
+The checked-in copies for people are ``wsdl/`` and ``xsd/`` at the top."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+
+from carebridge.hl7.validate import schema_path
 
 
 @dataclass(frozen=True)
@@ -26,7 +30,9 @@ PATIENT_SUBMISSION = ServiceContract(
 
 def contract_path(kind: str, name: str) -> Path:
     """Path of ``wsdl/<name>`` or ``xsd/<name>`` inside the installed package."""
-    if kind not in ("wsdl", "xsd"):
+    if kind == "xsd":
+        return schema_path(name)
+    if kind != "wsdl":
         raise ValueError(f"unknown contract kind {kind!r}")
     path = Path(str(files("carebridge.contracts") / kind / name))
     if not path.is_file():

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import xmlschema
 from lxml import etree
@@ -36,6 +36,9 @@ from carebridge.hl7.exceptions import (
     Location,
 )
 from carebridge.hl7.v2xml import parse_xml
+
+if TYPE_CHECKING:
+    from elementpath.protocols import ElementProtocol
 
 _XS = "{http://www.w3.org/2001/XMLSchema}"
 _SCHEMA_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -86,7 +89,7 @@ def schema_path(name: str) -> Path:
         name += ".xsd"
     if not _SCHEMA_NAME.match(name) or name.startswith("."):
         raise ValueError(f"not a schema name: {name!r}")
-    path = Path(str(files("carebridge.contracts") / "xsd" / name))
+    path = Path(str(files("carebridge.hl7") / "xsd" / name))
     if not path.is_file():
         raise FileNotFoundError(f"schema {name} is not installed with carebridge")
     return path
@@ -141,8 +144,9 @@ def required_elements(name: str) -> frozenset[str]:
         for include in doc.iter(_XS + "include"):
             pending.append(path.parent / include.get("schemaLocation", ""))
         for element in doc.iter(_XS + "element"):
-            if element.get("name") and element.get("minOccurs", "1") != "0":
-                found.add(element.get("name"))
+            declared = element.get("name")
+            if declared and element.get("minOccurs", "1") != "0":
+                found.add(declared)
     return frozenset(found)
 
 
@@ -204,8 +208,11 @@ def _lxml_problems(root: etree._Element, log: Any) -> Iterator[_Problem]:
 def _xmlschema_problems(root: etree._Element,
                         schema: xmlschema.XMLSchema10) -> Iterator[_Problem]:
     # The tree is already parsed: the resource loads nothing (the schema is sandboxed).
-    for error in schema.iter_errors(xmlschema.XMLResource(root, allow="none")):
-        element = error.elem if error.elem is not None else root
+    # Casts at the library edge: an lxml element is an elementpath ElementProtocol (types-lxml
+    # and elementpath disagree on details), and errors then point at lxml elements of it.
+    resource = xmlschema.XMLResource(cast("ElementProtocol", root), allow="none")
+    for error in schema.iter_errors(resource):
+        element = cast(etree._Element, error.elem) if error.elem is not None else root
         if isinstance(error, xmlschema.XMLSchemaChildrenValidationError):
             index = error.index
             child = element[index] if index < len(element) else None
@@ -350,7 +357,7 @@ def _location(element: etree._Element) -> Location:
     segment = _segment_of(element)
     if segment is None:
         return Location()
-    field = element
+    field: etree._Element | None = element
     while field is not None and field.getparent() is not segment:
         field = field.getparent()
     number = _number(_local(field)) if field is not None and field is not segment else None
@@ -363,24 +370,26 @@ def _field_path(element: etree._Element) -> str:
     if segment is None or element is segment:
         return _local(element)
     names = []
-    while element is not segment:
-        names.append(_local(element))
-        element = element.getparent()
+    node: etree._Element | None = element
+    while node is not None and node is not segment:  # segment is an ancestor: never None
+        names.append(_local(node))
+        node = node.getparent()
     return "/".join(reversed(names))
 
 
 def _path(element: etree._Element) -> str:
     """``/ADT_A01/PID/PID.3[2]/CX.1``: an index only where a name repeats among siblings."""
     parts = []
-    while element is not None:
-        name = _local(element)
-        parent = element.getparent()
+    node: etree._Element | None = element
+    while node is not None:
+        name = _local(node)
+        parent = node.getparent()
         if parent is not None:
-            same = [c for c in parent if c.tag == element.tag]
+            same = [c for c in parent if c.tag == node.tag]
             if len(same) > 1:
-                name += f"[{same.index(element) + 1}]"
+                name += f"[{same.index(node) + 1}]"
         parts.append(name)
-        element = parent
+        node = parent
     return "/" + "/".join(reversed(parts))
 
 
