@@ -1,6 +1,7 @@
-"""The service contracts, shipped as package data: WSDLs here, the HL7 schemas they import
-in ``carebridge.hl7`` (``xsd/`` here links there, so the WSDLs' ``../xsd/`` imports resolve).
-The checked-in copies for people are ``wsdl/`` and ``xsd/`` at the top."""
+"""The service contracts: the top-level ``wsdl/`` and ``xsd/``, linked into the package as
+``contracts/wsdl`` and ``contracts/xsd`` (so the WSDLs' ``../xsd/`` imports resolve) and the
+schemas also as ``hl7/xsd``, which ``carebridge.hl7`` locates itself (it imports nothing
+else of carebridge); ``contract_path`` asks it for schemas."""
 
 from __future__ import annotations
 
