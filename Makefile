@@ -24,10 +24,12 @@ system-deps:
 
 test: $(STAMP) system-deps
 	$(BIN)/ruff check services lab tests bench
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check services lab tests bench
+	$(BIN)/lint-imports
 
 bench: $(STAMP) system-deps
 	$(BIN)/python bench/import_bench.py
