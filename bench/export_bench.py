@@ -54,6 +54,7 @@ def seeded(root: Path, patients: int) -> tuple[str, Path]:
 def export_in_child(url: str, out: Path, docs: Path) -> tuple[int, int, float, int]:
     child = subprocess.Popen([sys.executable, "-c", _CHILD, url, str(out), str(docs)],
                              stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None  # stdout=PIPE
     output = child.stdout.read()
     _, status, usage = os.wait4(child.pid, 0)
     if status != 0:

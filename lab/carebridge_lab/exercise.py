@@ -19,8 +19,7 @@ from sqlalchemy import select, update
 
 from carebridge.emr.database import EmrDatabase
 from carebridge.emr.exporter import export
-from carebridge.emr.schema import Demographic
-from carebridge.emr.schema import Facility as EmrFacility
+from carebridge.emr.schema import Demographic, OscarFacility
 from carebridge.emr.shipper import ship
 from carebridge.store.database import Database
 from carebridge.store.facilities import add_facility
@@ -99,6 +98,7 @@ def _exercise(cluster: LocalCluster, options: ExerciseOptions, plan: list[str],
               started: float, say: Callable[[str], object]) -> ExerciseResult:
     assert cluster.settings is not None
     db = Database(cluster.settings)
+    incoming = cluster.settings.incoming_dir
     try:
         password = uuid.uuid4().hex
         with db.transaction() as session:
@@ -111,7 +111,7 @@ def _exercise(cluster: LocalCluster, options: ExerciseOptions, plan: list[str],
         say(f"{options.clients} clients sending {options.messages} messages over "
             f"~{options.duration:.0f}s while the chaos loop runs every {options.interval:g}s")
         chaos = Chaos(cluster, db, interval=options.interval, plan=plan, seed=options.seed,
-                      drop_pushes=lambda: ship(emr_out, cluster.settings.incoming_dir),
+                      drop_pushes=lambda: ship(emr_out, incoming),
                       say=say).start()
         try:
             load = run_clients(cluster.url, Credentials(FACILITY, password), stories,
@@ -141,7 +141,7 @@ def _write_pushes(root: Path, options: ExerciseOptions) -> tuple[Path, list[Expe
     try:
         seed(emr, options.push_patients, root / "emr-documents", seed=options.seed, now=base)
         with emr.transaction() as session:
-            session.execute(update(EmrFacility).values(integratorUser=FACILITY))
+            session.execute(update(OscarFacility).values(integratorUser=FACILITY))
             numbers = list(session.scalars(select(Demographic.demographic_no)
                                            .order_by(Demographic.demographic_no)))
         for number in range(options.pushes):

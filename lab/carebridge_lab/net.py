@@ -11,7 +11,8 @@ import urllib.request
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def wait_http_ok(url: str, timeout: float = 30.0, status: int = 200) -> None:

@@ -74,10 +74,11 @@ class Node:
 
     def owns(self, pid: int) -> bool:
         """Whether process ``pid`` is this node or one of its children (same group)."""
-        if not self.running:
+        process = self.process
+        if process is None or process.poll() is not None:  # not running
             return False
         try:
-            return os.getpgid(pid) == self.process.pid
+            return os.getpgid(pid) == process.pid
         except ProcessLookupError:
             return False
 

@@ -24,8 +24,8 @@ from carebridge.emr.schema import (
     CaseManagementNote,
     CtlDocument,
     Demographic,
-    Document,
-    Facility,
+    OscarDocument,
+    OscarFacility,
     Program,
     Provider,
 )
@@ -58,16 +58,17 @@ def seed(db: EmrDatabase, patients: int, document_dir: Path, *, seed: int = 1,
     now = (now or dt.datetime.now()).replace(microsecond=0)
     db.create_demo_schema()
     with db.transaction() as session:
-        if session.get(Facility, DEMO_FACILITY_ID) is not None:
+        if session.get(OscarFacility, DEMO_FACILITY_ID) is not None:
             return Seeded(False, _patient_count(session))
     document_dir.mkdir(parents=True, exist_ok=True)
     providers = [str(1001 + i) for i in range(3 + patients // 25)]
     with db.transaction() as session:
-        session.add(Facility(id=DEMO_FACILITY_ID, name="Carebridge Demo Clinic",
-                             description="Synthetic family health team",
-                             contactName="Clinic Manager", contactEmail="manager@clinic.example",
-                             contactPhone="416-555-0100", lastUpdated=now,
-                             integratorEnabled=True))
+        session.add(OscarFacility(id=DEMO_FACILITY_ID, name="Carebridge Demo Clinic",
+                                  description="Synthetic family health team",
+                                  contactName="Clinic Manager",
+                                  contactEmail="manager@clinic.example",
+                                  contactPhone="416-555-0100", lastUpdated=now,
+                                  integratorEnabled=True))
         session.execute(insert(Provider), [
             {"provider_no": p, "last_name": rng.choice(LAST), "first_name": rng.choice(FIRST),
              "specialty": "Family Medicine", "work_phone": _phone(rng), "lastUpdateDate": now}
@@ -91,7 +92,7 @@ def set_integrator(db: EmrDatabase, *, url: str | None = None, user: str | None 
     wanted = {"integratorUrl": url, "integratorUser": user, "integratorPassword": password}
     changed = []
     with db.transaction() as session:
-        facility = session.get_one(Facility, DEMO_FACILITY_ID)
+        facility = session.get_one(OscarFacility, DEMO_FACILITY_ID)
         for column, value in wanted.items():
             if value is not None and getattr(facility, column) != value:
                 setattr(facility, column, value)
@@ -106,7 +107,7 @@ def _patient_count(session: Session) -> int:
 def _chunk(rng: random.Random, start: int, stop: int, providers: list[str], now: dt.datetime,
            document_dir: Path) -> dict:
     rows: dict = {Demographic: [], Admission: [], CaseManagementNote: [], Appointment: [],
-                  Document: [], CtlDocument: []}
+                  OscarDocument: [], CtlDocument: []}
     for i in range(start, stop):
         number = 1000 + i
         city, province = rng.choice(CITIES)
@@ -150,7 +151,7 @@ def _chunk(rng: random.Random, start: int, stop: int, providers: list[str], now:
             document_no = 5000 + i
             filename = f"doc_{document_no}.pdf"
             (document_dir / filename).write_bytes(_pdf(document_no))
-            rows[Document].append({
+            rows[OscarDocument].append({
                 "document_no": document_no, "doctype": "lab", "docdesc": "Lab report",
                 "docfilename": filename, "doccreator": doctor, "responsible": doctor,
                 "contenttype": "application/pdf", "number_of_pages": 1,

@@ -70,10 +70,10 @@ def build_stories(count: int, *, facility: str, prefix: str, seed: int = 1,
     if generated.problems:
         raise ValueError(f"workload records rejected: {generated.problems[0]}")
     stories: dict[str, list[Message]] = {}
-    for number, ((event, mrn, visit), er7) in enumerate(zip(rows, generated.messages,
-                                                            strict=True), 2):
+    for number, ((event, mrn, stay), er7) in enumerate(zip(rows, generated.messages,
+                                                           strict=True), 2):
         stories.setdefault(mrn, []).append(
-            Message(f"{prefix}{number:06d}", event, mrn, visit, er7.rstrip("\n")))
+            Message(f"{prefix}{number:06d}", event, mrn, stay, er7.rstrip("\n")))
     return list(stories.values())
 
 

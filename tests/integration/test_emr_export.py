@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from carebridge.emr.database import EmrDatabase
 from carebridge.emr.exporter import export
-from carebridge.emr.schema import Appointment, Demographic, Document, IntegratorFileLog
+from carebridge.emr.schema import Appointment, Demographic, IntegratorFileLog, OscarDocument
 from carebridge.oscar.archive import ZipLimits, checksum, open_push
 from carebridge.oscar.javaread import JavaObject
 from carebridge_lab.seed import seed
@@ -85,8 +85,8 @@ def test_delta_holds_exactly_the_changed_patients(emr: EmrDatabase, tmp_path: Pa
     with emr.transaction() as session:  # a change through each kind of record
         session.execute(update(Appointment).where(Appointment.demographic_no == 1007)
                         .values(updatedatetime=later, status="C"))
-        document_no = session.scalars(select(Document.document_no)).first()
-        session.execute(update(Document).where(Document.document_no == document_no)
+        document_no = session.scalars(select(OscarDocument.document_no)).first()
+        session.execute(update(OscarDocument).where(OscarDocument.document_no == document_no)
                         .values(updatedatetime=later))
         session.execute(update(Demographic).where(Demographic.demographic_no == 1300)
                         .values(last_name="Moved", lastUpdateDate=later))

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from carebridge.config import Settings
+
+if TYPE_CHECKING:  # imported when called: `carebridge --help` loads no SQLAlchemy
+    from carebridge.store.database import Database
 
 log = logging.getLogger("carebridge")
 
@@ -18,7 +22,7 @@ WAIT_OPTION = click.option(
     help="Seconds to keep trying an unreachable database at startup.")
 
 
-def checked_database(settings: Settings, wait: float = 0.0):  # type: ignore[no-untyped-def]
+def checked_database(settings: Settings, wait: float = 0.0) -> Database:
     """The database, schema checked. Unreachable: retry for ``wait`` seconds (a node
     started while PostgreSQL restarts comes up when it is back), then a clean error."""
     from sqlalchemy.exc import OperationalError
@@ -47,7 +51,7 @@ def checked_database(settings: Settings, wait: float = 0.0):  # type: ignore[no-
     return db
 
 
-def check_secret_key(database: Any) -> None:
+def check_secret_key(database: Database) -> None:
     """Refuse to start with a key the database's PasswordDigest secrets were not sealed
     with: one line now, instead of every digest login failing later."""
     from carebridge.store.exceptions import StoreError
@@ -67,5 +71,5 @@ def make_directories(settings: Settings) -> None:
             raise click.ClickException(f"cannot create {folder}: {exc.strerror}") from None
 
 
-def iso(value: Any) -> str | None:
+def iso(value: dt.date | None) -> str | None:
     return value.isoformat() if value is not None else None

@@ -5,14 +5,18 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from carebridge.config import Settings
 
+if TYPE_CHECKING:
+    from carebridge.emr.database import EmrDatabase
 
-def _emr(settings: Settings):  # type: ignore[no-untyped-def]
+
+def _emr(settings: Settings) -> EmrDatabase:
     from carebridge.emr.database import EmrDatabase
 
     return EmrDatabase(settings.emr_database_url)
@@ -126,12 +130,12 @@ def check_status_command(settings: Settings, url: str | None, user: str | None,
                          every: float | None) -> None:
     """Ask the integrator about every push not yet COMPLETED; update IntegratorFileLog."""
     from carebridge.emr.exceptions import IntegratorUnavailable
-    from carebridge.emr.schema import Facility
+    from carebridge.emr.schema import OscarFacility
     from carebridge.emr.status_check import IntegratorClient, check_status
 
     db = _emr(settings)
     with db.transaction() as session:
-        facility = session.get(Facility, 1)
+        facility = session.get(OscarFacility, 1)
         url = url or (facility.integratorUrl if facility else None)
         user = user or (facility.integratorUser if facility else None)
         password = password or (facility.integratorPassword if facility else None)

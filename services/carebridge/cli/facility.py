@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 from rich.console import Console
@@ -61,7 +62,7 @@ def facility_list(settings: Settings, as_json: bool) -> None:
     from carebridge.store.facilities import authorities_of, list_facilities
 
     with checked_database(settings).transaction() as session:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {"id": f.id, "name": f.name, "authorities": authorities_of(session, f.id),
              "admin": f.is_admin, "digest": f.digest_secret is not None,
              "enabled": f.enabled, "created": f.created_at.isoformat()}

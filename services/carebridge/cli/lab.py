@@ -8,13 +8,13 @@ import logging
 import signal
 import sys
 import threading
-from typing import Any
+from collections.abc import Iterator
 
 import click
 
 
 @contextlib.contextmanager
-def _cluster_errors() -> Any:
+def _cluster_errors() -> Iterator[None]:
     """Install PostgreSQL/HAProxy when missing; cluster errors as one clean line."""
     from carebridge_lab.exceptions import ClusterError
     from carebridge_lab.packages import ensure_installed
@@ -45,6 +45,7 @@ def cluster(nodes: int, port: int | None, workers: int) -> None:
                    f"{local.url}/services/PatientSubmission)")
         for number, node in enumerate(local.nodes, 1):
             click.echo(f"node{number}:       {node.url}")
+        assert local.settings is not None  # start() built them
         click.echo(f"PostgreSQL:  {local.settings.database_url}")
         click.echo(f"work files:  {local.root}  (register facilities with CAREBRIDGE_DATABASE_URL"
                    " set to the PostgreSQL URL)")

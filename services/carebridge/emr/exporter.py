@@ -24,13 +24,13 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, union
+from sqlalchemy import Executable, select, union
 from sqlalchemy.orm import Session
 
 from carebridge.emr import filelog
-from carebridge.emr import records as build
+from carebridge.emr import transfer_objects as build
 from carebridge.emr.database import EmrDatabase
 from carebridge.emr.exceptions import EmrError
 from carebridge.emr.schema import (
@@ -39,8 +39,8 @@ from carebridge.emr.schema import (
     CaseManagementNote,
     CtlDocument,
     Demographic,
-    Document,
-    Facility,
+    OscarDocument,
+    OscarFacility,
     Program,
     Provider,
 )
@@ -54,6 +54,9 @@ EPOCH = dt.datetime(1970, 1, 1)
 PATIENTS_PER_FILE = 500
 PROVIDER_CHUNK = 50
 QUERY_CHUNK = 500
+
+# One patient's push objects (a transfer object, then lists of cached ones) and documents.
+_Block = tuple[list[Any], list[OscarDocument]]
 
 
 @dataclass(frozen=True)
@@ -77,13 +80,14 @@ def export(db: EmrDatabase, out_dir: Path, document_dir: Path, *, full: bool = F
     """Write one push (main zip and, when there are documents, the Docs zip) into ``out_dir``."""
     current = (now or dt.datetime.now()).replace(microsecond=0)  # before any query
     with db.transaction() as session:
-        facility = session.scalars(select(Facility).order_by(Facility.id)).first()
+        facility = session.scalars(select(OscarFacility).order_by(OscarFacility.id)).first()
         if facility is None:
             raise EmrError("the EMR database has no Facility row")
         last = filelog.last_push(session)
-        full = full or last is None
-        last_date = EPOCH if full else (last.currentDate or EPOCH)
-        depends_on = None if full else last.checksum
+        if full or last is None:
+            full, last_date, depends_on = True, EPOCH, None
+        else:
+            last_date, depends_on = last.currentDate or EPOCH, last.checksum
         patients = _patients(session, None if full else last_date)
         facility_values = _facility_values(facility)
     base = f"IntegratorPush_{facility_values['id']}_{current:%Y_%m_%d_%H_%M_%S}"
@@ -113,7 +117,7 @@ def export(db: EmrDatabase, out_dir: Path, document_dir: Path, *, full: bool = F
                         writer.objects, documents, current, last_date, depends_on)
 
 
-def _facility_values(facility: Facility) -> dict[str, Any]:
+def _facility_values(facility: OscarFacility) -> dict[str, Any]:
     return {c: getattr(facility, c) for c in (
         "id", "name", "description", "contactName", "contactEmail", "contactPhone", "hic",
         "enableIntegratedReferrals", "allowSims", "integratorUser", "lastUpdated")}
@@ -121,6 +125,7 @@ def _facility_values(facility: Facility) -> dict[str, Any]:
 
 def _patients(session: Session, since: dt.datetime | None) -> list[int]:
     """Every patient (full) or those with any exported record changed after ``since``."""
+    query: Executable
     if since is None:
         query = select(Demographic.demographic_no)
     else:
@@ -132,8 +137,8 @@ def _patients(session: Session, since: dt.datetime | None) -> list[int]:
                                                      Appointment.demographic_no.is_not(None)),
             select(Admission.client_id).where(Admission.lastUpdateDate > since),
             select(CtlDocument.module_id).join(
-                Document, Document.document_no == CtlDocument.document_no).where(
-                CtlDocument.module == "demographic", Document.updatedatetime > since),
+                OscarDocument, OscarDocument.document_no == CtlDocument.document_no).where(
+                CtlDocument.module == "demographic", OscarDocument.updatedatetime > since),
         )
     return sorted({row[0] for row in session.execute(query)})
 
@@ -248,9 +253,9 @@ class _SerFile:
         return self.writer.count
 
 
-def _patient_blocks(session: Session, numbers: list[int]) -> dict[int, tuple[list, list]]:
+def _patient_blocks(session: Session, numbers: list[int]) -> dict[int, _Block]:
     """Each patient's objects in OSCAR's order, and their documents, for one chunk."""
-    by_patient: dict[int, tuple[list, list]] = {}
+    by_patient: dict[int, _Block] = {}
     demographics = session.scalars(select(Demographic).where(
         Demographic.demographic_no.in_(numbers)))
     for demographic in demographics:
@@ -268,18 +273,18 @@ def _patient_blocks(session: Session, numbers: list[int]) -> dict[int, tuple[lis
         _objects(by_patient, admission.client_id).append([build.cached_admission(admission)])
     for appointment in session.scalars(select(Appointment).where(
             Appointment.demographic_no.in_(numbers)).order_by(Appointment.appointment_no)):
-        _objects(by_patient, appointment.demographic_no).append(
-            [build.cached_appointment(appointment)])
+        number = cast(int, appointment.demographic_no)  # never None: it is in ``numbers``
+        _objects(by_patient, number).append([build.cached_appointment(appointment)])
     documents = session.execute(
-        select(CtlDocument.module_id, Document).join(
-            Document, Document.document_no == CtlDocument.document_no).where(
+        select(CtlDocument.module_id, OscarDocument).join(
+            OscarDocument, OscarDocument.document_no == CtlDocument.document_no).where(
             CtlDocument.module == "demographic", CtlDocument.module_id.in_(numbers))
-        .order_by(Document.document_no))
+        .order_by(OscarDocument.document_no))
     for number, document in documents:
         _objects(by_patient, number).append(build.cached_document(document, number))
         by_patient[number][1].append(document)
     return by_patient
 
 
-def _objects(by_patient: dict[int, tuple[list, list]], number: int) -> list:
+def _objects(by_patient: dict[int, _Block], number: int) -> list[Any]:
     return by_patient.setdefault(number, ([], []))[0]

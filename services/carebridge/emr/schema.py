@@ -6,6 +6,8 @@ small demo database for ``carebridge emr seed``. Times are OSCAR's local
 DATETIMEs, naive; carebridge treats them as UTC when it writes Java Dates.
 The metadata is separate from carebridge's own: this is the EMR's database.
 Attribute names are OSCAR's column names, camelCase where OSCAR's are.
+Classes whose OSCAR name is also one of carebridge's own models (Facility,
+document) are called ``OscarFacility`` and ``OscarDocument``.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ class EmrBase(DeclarativeBase):
     metadata = MetaData()
 
 
-class Facility(EmrBase):
+class OscarFacility(EmrBase):
+    """OSCAR's Facility table (not carebridge's ``store.models.Facility``)."""
+
     __tablename__ = "Facility"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -160,7 +164,9 @@ class Appointment(EmrBase):
     remarks: Mapped[str | None] = mapped_column(String(50))
 
 
-class Document(EmrBase):
+class OscarDocument(EmrBase):
+    """OSCAR's document table (not carebridge's ``store.models.Document``)."""
+
     __tablename__ = "document"
 
     document_no: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -204,7 +210,3 @@ class IntegratorFileLog(EmrBase):
     currentDate: Mapped[dt.datetime | None] = mapped_column(DateTime)
     integratorStatus: Mapped[str | None] = mapped_column(String(100))
     dateCreated: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
-
-    @property
-    def integrator_status(self) -> str | None:
-        return self.integratorStatus

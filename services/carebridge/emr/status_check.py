@@ -13,8 +13,10 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from carebridge.contracts import FACILITY_SERVICE
+from carebridge.emr.database import EmrDatabase
 from carebridge.emr.exceptions import IntegratorUnavailable
 from carebridge.emr.filelog import file_logs_to_check, record_status
 from carebridge.soap.client import ServiceClient
@@ -22,6 +24,7 @@ from carebridge.soap.exceptions import ServiceRefused, ServiceUnreachable
 
 SERVICE_PATH = "/FacilityService"
 _RANK = {"PROCESSING": 1, "ERROR": 2, "COMPLETED": 3}
+_Row = TypeVar("_Row")
 
 
 def best_status(statuses: Iterable[str | None]) -> str | None:
@@ -67,11 +70,11 @@ class CheckReport:
     statuses: Counter[str] = field(default_factory=Counter)
 
 
-def check_status(db, client: IntegratorClient, batch_size: int = 50) -> CheckReport:  # type: ignore[no-untyped-def]
+def check_status(db: EmrDatabase, client: IntegratorClient, batch_size: int = 50) -> CheckReport:
     """Refresh every row not yet COMPLETED; IntegratorUnavailable stops before any write."""
     report = CheckReport()
     with db.transaction() as session:
-        rows = [(r.id, r.filename, r.checksum, r.integrator_status)
+        rows = [(r.id, r.filename, r.checksum, r.integratorStatus)
                 for r in file_logs_to_check(session)]
     for batch in _batches(rows, batch_size):
         answers = [(row_id, old, best_status(client.statuses(filename or "", checksum or "")))
@@ -89,6 +92,6 @@ def check_status(db, client: IntegratorClient, batch_size: int = 50) -> CheckRep
     return report
 
 
-def _batches(rows: list, size: int) -> Iterator[list]:
+def _batches(rows: list[_Row], size: int) -> Iterator[list[_Row]]:
     for start in range(0, len(rows), size):
         yield rows[start:start + size]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import AnyStr
+from typing import AnyStr, Generic
 
 from carebridge.hl7.exceptions import Location, ParseError
 
@@ -32,7 +32,7 @@ class MLLPDecoder:
 
     def feed(self, data: bytes) -> list[bytes]:
         self._buffer += data
-        messages = []
+        messages: list[bytes] = []
         while True:
             start = self._buffer.find(START_BLOCK)
             if start == -1:
@@ -66,34 +66,52 @@ def unframe(data: bytes) -> list[bytes]:
 
 
 @dataclass
-class Batch:
-    messages: list
-    header: list = field(default_factory=list)  # FHS/BHS segments, raw
-    trailer: list = field(default_factory=list)  # BTS/FTS segments, raw
+class Batch(Generic[AnyStr]):
+    """A file's messages and envelope segments, each of the input's kind (bytes or text)."""
+
+    messages: list[AnyStr]
+    header: list[AnyStr] = field(default_factory=list)  # FHS/BHS segments, raw
+    trailer: list[AnyStr] = field(default_factory=list)  # BTS/FTS segments, raw
     declared_count: int | None = None
 
 
-def split_batch(data: AnyStr) -> Batch:
+@dataclass(frozen=True)
+class _Syntax(Generic[AnyStr]):
+    """The separators :func:`split_batch` needs, in the input's kind."""
+
+    lines: re.Pattern[AnyStr]
+    msh: AnyStr
+    newline: AnyStr
+
+
+_BYTES = _Syntax(re.compile(rb"\r\n|\r|\n"), b"MSH", b"\r")
+_TEXT = _Syntax(re.compile(r"\r\n|\r|\n"), "MSH", "\r")
+
+
+def split_batch(data: AnyStr) -> Batch[AnyStr]:
     """Messages of a file or batch; envelope segments are kept aside, blank lines skipped."""
-    is_bytes = isinstance(data, bytes)
-    lines = re.split(rb"\r\n|\r|\n" if is_bytes else r"\r\n|\r|\n", data)
-    msh = b"MSH" if is_bytes else "MSH"
-    newline = b"\r" if is_bytes else "\r"
-    batch = Batch(messages=[])
-    current: list = []
-    for number, line in enumerate(lines, 1):
+    if isinstance(data, bytes):
+        return _split(data, _BYTES)
+    return _split(data, _TEXT)
+
+
+def _split(data: AnyStr, syntax: _Syntax[AnyStr]) -> Batch[AnyStr]:
+    newline = syntax.newline
+    batch: Batch[AnyStr] = Batch(messages=[])
+    current: list[AnyStr] = []
+    for number, line in enumerate(syntax.lines.split(data), 1):
         if not line.strip():
             continue
-        head = line[:3].decode("ascii", "replace") if is_bytes else line[:3]
+        head = _head(line)
         if head in _ENVELOPE:
             if current:
                 batch.messages.append(newline.join(current) + newline)
                 current = []
             (batch.header if head in ("FHS", "BHS") else batch.trailer).append(line)
             if head == "BTS":
-                batch.declared_count = _count(line, is_bytes)
+                batch.declared_count = _count(line)
             continue
-        if line.startswith(msh):
+        if line.startswith(syntax.msh):
             if current:
                 batch.messages.append(newline.join(current) + newline)
             current = [line]
@@ -110,11 +128,16 @@ def split_batch(data: AnyStr) -> Batch:
     return batch
 
 
-def split_messages(data: AnyStr) -> list:
+def split_messages(data: AnyStr) -> list[AnyStr]:
     return split_batch(data).messages
 
 
-def _count(line: AnyStr, is_bytes: bool) -> int | None:
+def _head(line: str | bytes) -> str:
+    """A segment's first three characters, as text (for bytes, undecodable ones replaced)."""
+    return line[:3].decode("ascii", "replace") if isinstance(line, bytes) else line[:3]
+
+
+def _count(line: AnyStr) -> int | None:
     sep = line[3:4]
     parts = line.split(sep)
     if len(parts) < 2 or not parts[1]:

@@ -240,20 +240,26 @@ def from_xml(data: bytes | str | etree._Element) -> Message:
     root = data if isinstance(data, etree._Element) else parse_xml(data)
     if not isinstance(root.tag, str) or not root.tag.startswith(_NS):
         raise ParseError(f"the root element is not in the {NAMESPACE} namespace")
-    segments: list[Segment] = []
+    segments: list[_RawSegment] = []
     _collect(root, segments)
-    if not segments or segments[0].id != "MSH":
+    if not segments or segments[0][0] != "MSH":
         raise ParseError("the first segment must be MSH", Location("MSH", 1))
-    fields = segments[0].fields
-    if len(fields) < 3 or len(fields[1]) != 1 or len(fields[2]) not in (4, 5):
+    fields = segments[0]
+    # MSH.1 and MSH.2 are text when present (see _segment), else still an empty list.
+    if (len(fields) < 3 or not isinstance(fields[1], str) or not isinstance(fields[2], str)
+            or len(fields[1]) != 1 or len(fields[2]) not in (4, 5)):
         raise ParseError("MSH.1 and MSH.2 must hold the delimiters", Location("MSH", 1, 2))
     delims = fields[1] + fields[2]
-    for seg in segments:
-        seg.fields = [_render_field(f, delims) for f in seg.fields]
-    return Message(segments, delims)
+    return Message([Segment([_render_field(f, delims) for f in raw]) for raw in segments],
+                   delims)
 
 
-def _collect(parent: etree._Element, segments: list[Segment]) -> None:
+# A segment as read from v2.xml: its id, then each field as text (MSH.1, MSH.2) or as the
+# elements of its repetitions, rendered to ER7 once the delimiters are known.
+_RawSegment = list[str | list[etree._Element]]
+
+
+def _collect(parent: etree._Element, segments: list[_RawSegment]) -> None:
     for child in parent:
         if not isinstance(child.tag, str):
             continue
@@ -264,8 +270,8 @@ def _collect(parent: etree._Element, segments: list[Segment]) -> None:
             _collect(child, segments)  # a group
 
 
-def _segment(seg_id: str, element: etree._Element) -> Segment:
-    fields: list = [seg_id]
+def _segment(seg_id: str, element: etree._Element) -> _RawSegment:
+    fields: _RawSegment = [seg_id]
     for child in element:
         if not isinstance(child.tag, str):
             continue
@@ -275,14 +281,16 @@ def _segment(seg_id: str, element: etree._Element) -> Segment:
         if seg_id == "MSH" and number in (1, 2):
             fields[number] = child.text or ""
         else:
-            fields[number].append(child)
-    return Segment(fields)
+            repetitions = fields[number]
+            assert isinstance(repetitions, list)  # only MSH.1 and MSH.2 are text
+            repetitions.append(child)
+    return fields
 
 
-def _render_field(value: object, delims: str) -> str:
+def _render_field(value: str | list[etree._Element], delims: str) -> str:
     if isinstance(value, str):
         return value
-    return delims[2].join(_render(rep, delims, 1) for rep in value)  # type: ignore[union-attr]
+    return delims[2].join(_render(rep, delims, 1) for rep in value)
 
 
 def _render(element: etree._Element, delims: str, level: int) -> str:
@@ -315,7 +323,7 @@ def _mixed_text(element: etree._Element, delims: str) -> str:
 
 
 def _local(element: etree._Element) -> str:
-    tag = element.tag
+    tag = str(element.tag)  # parsed, always text (the stubs also allow bytes and QName)
     return tag[len(_NS):] if tag.startswith(_NS) else tag
 
 

@@ -87,8 +87,9 @@ def component_count(segment_id: str, number: int) -> int:
     counts = [0]
     for version in VERSIONS:
         fields = definitions.segment_fields(version, segment_id)
-        if number < len(fields) and fields[number] is not None:
-            counts.append(len(fields[number].components))
+        field = fields[number] if number < len(fields) else None
+        if field is not None:
+            counts.append(len(field.components))
     return max(counts)
 
 

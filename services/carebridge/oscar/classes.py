@@ -400,9 +400,9 @@ def _resolve(where: str, type_name: str, element: str | None) -> tuple[str, Conv
     if element is not None:
         raise ValueError(f"{where}: {type_name} is not generic")
     if type_name in ("Integer", "Long", "Boolean", "Float", "Double"):
-        code = {"Integer": "I", "Long": "J", "Boolean": "Z", "Float": "F", "Double": "D"}
+        wrapped = {"Integer": "I", "Long": "J", "Boolean": "Z", "Float": "F", "Double": "D"}
         return _descriptor(_JDK_TYPES[type_name]), _value_converter(
-            where, code[type_name], boxed=True
+            where, wrapped[type_name], boxed=True
         )
     if type_name == "String":
         return _descriptor(_JDK_TYPES[type_name]), _of_type(where, str, "str")

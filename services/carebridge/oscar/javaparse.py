@@ -30,7 +30,7 @@ import sys
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, Protocol, cast
 
 from javaobj.v2.beans import (
     BlockData,
@@ -44,6 +44,7 @@ from javaobj.v2.beans import (
     JavaString,
 )
 from javaobj.v2.core import JavaStreamParser
+from javaobj.v2.stream import DataStreamReader
 from javaobj.v2.transformers import DefaultObjectTransformer
 
 MIB = 1024 * 1024
@@ -148,13 +149,23 @@ def json_length(text: str) -> int:
     return len(text) + 2 + 5 * (len(text) - len(text.encode("ascii", "ignore")))
 
 
+class ByteSource(Protocol):
+    """What the parser reads from: a stream, or javaread's watch over one."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def tell(self) -> int: ...
+
+
 class BoundedParser(JavaStreamParser):
     """javaobj's parser reading one top-level object at a time within ``limits``."""
 
-    def __init__(self, fd: IO[bytes], limits: DecodeLimits) -> None:
-        super().__init__(fd, [DefaultObjectTransformer()])
+    def __init__(self, fd: ByteSource, limits: DecodeLimits) -> None:
+        # javaobj annotates an IO[bytes]; the parts of it this parser runs only read and tell.
+        super().__init__(cast(IO[bytes], fd), [DefaultObjectTransformer()])
         self._fd = fd
-        self._reader = self._JavaStreamParser__reader  # type: ignore[attr-defined]
+        # Over the same stream as javaobj's own (name-mangled) one; a reader holds no state.
+        self._reader = DataStreamReader(cast(IO[bytes], fd))
         self.limits = limits
         self._max_object = limits.max_object_bytes
         self.cost = 0  # estimated memory of the top-level object being read
@@ -313,7 +324,8 @@ class BoundedParser(JavaStreamParser):
 
     # -- values ------------------------------------------------------------------------
 
-    def _do_null(self, type_code: int = 0) -> None:
+    # javaobj's is a staticmethod; both are called bound, with the type code, from its table.
+    def _do_null(self, type_code: int = 0) -> None:  # type: ignore[override]
         self.cost += _SLOT_COST
         if self.cost > self._max_object:
             self._over()

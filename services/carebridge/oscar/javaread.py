@@ -21,6 +21,7 @@ from javaobj.v2.beans import (
     BlockData,
     JavaArray,
     JavaClass,
+    JavaClassDesc,
     JavaEnum,
     JavaInstance,
     JavaString,
@@ -89,7 +90,7 @@ def iter_sized(stream: IO[bytes], entry: str,
     """Each top-level object with its estimated size as JSON, within ``limits``."""
     limits = limits or DecodeLimits()
     watched = _EofWatch(stream)
-    parser = BoundedParser(watched, limits)  # type: ignore[arg-type]
+    parser = BoundedParser(watched, limits)
     index = 0
     contents = parser.iter_contents()
     while True:
@@ -239,6 +240,8 @@ class _Converter:
 
     def _instance(self, instance: JavaInstance) -> Any:
         name = instance.classdesc.name
+        if name is None:  # only a proxy class has none, and javaobj refuses its instances
+            raise ValueError("an instance of a class without a name")
         special = _SPECIAL.get(name)
         if special is not None:
             self.total += 32
@@ -261,7 +264,7 @@ def _base64_length(data: bytes | bytearray) -> int:
 
 def _hierarchy(instance: JavaInstance) -> list[Any]:
     chain = []
-    classdesc = instance.classdesc
+    classdesc: JavaClassDesc | None = instance.classdesc
     while classdesc is not None:
         chain.append(classdesc)
         if len(chain) > MAX_HIERARCHY:

@@ -276,7 +276,8 @@ class JavaSet(tuple):
     __slots__ = ()
 
 
-def _jdk(name: str, suid: int, flags: int, fields: str = "", superclass: ClassDesc | None = None):
+def _jdk(name: str, suid: int, flags: int, fields: str = "",
+         superclass: ClassDesc | None = None) -> ClassDesc:
     return ClassDesc(
         name, suid, flags, [FieldDesc(n, t) for n, t in (f.split(":") for f in fields.split())],
         superclass,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import cast
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from carebridge.patients.mpi import PersonRef
 from carebridge.patients.records import DischargeRecord
 from carebridge.store.models import Encounter, LosAlert
+from carebridge.store.rows import inserted_id
 from carebridge.tenancy import FacilityRef
 
 
@@ -53,13 +55,15 @@ def discharge(session: Session, *, facility_id: int, person: PersonRef, record: 
     encounter_id = session.execute(_ENCOUNTER, {"facility_id": facility_id,
                                                 "visit_key": key}).scalar()
     if encounter_id is None:
-        encounter_id = session.execute(_INSERT_ENCOUNTER, values).inserted_primary_key[0]
+        encounter_id = inserted_id(session.execute(_INSERT_ENCOUNTER, values))
     else:
         session.execute(update(Encounter).where(Encounter.id == encounter_id).values(values))
     start = received_at - dt.timedelta(seconds=window_seconds)
-    average, size = session.execute(_WINDOW, {"facility_id": facility_id, "start": start,
-                                              "end": received_at}).one()
-    average = float(average or 0.0)
+    window_average, window_size = cast("tuple[float | None, int | None]", tuple(
+        session.execute(_WINDOW, {"facility_id": facility_id, "start": start,
+                                  "end": received_at}).one()))
+    average = float(window_average or 0.0)
+    size = int(window_size or 0)
     stay = float(record.los_days)
     alert = None
     if size and stay > factor * average:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from carebridge.patients.records import Identifier, PatientRecord
 from carebridge.store.models import Patient, PatientIdentifier, utcnow
+from carebridge.store.rows import inserted_id
 from carebridge.tenancy import FacilityRef
 
 _INSERT_PATIENT = insert(Patient.__table__)
@@ -36,7 +37,7 @@ def _survivor(session: Session, patient: Patient) -> Patient:
     seen = set()
     while patient.merged_into_id is not None and patient.id not in seen:
         seen.add(patient.id)
-        patient = session.get(Patient, patient.merged_into_id)
+        patient = session.get_one(Patient, patient.merged_into_id)
     return patient
 
 
@@ -54,7 +55,7 @@ def find_person(session: Session, identifiers: tuple[Identifier, ...]) -> Patien
     holders = _holders(session, identifiers)
     if not holders:
         return None
-    return _survivor(session, session.get(Patient, min(holders.values())))
+    return _survivor(session, session.get_one(Patient, min(holders.values())))
 
 
 class PersonRef(NamedTuple):
@@ -70,7 +71,7 @@ def upsert(session: Session, record: PatientRecord, event_time: str) -> PersonRe
     """
     holders = _holders(session, record.identifiers)
     if holders:
-        person = _survivor(session, session.get(Patient, min(holders.values())))
+        person = _survivor(session, session.get_one(Patient, min(holders.values())))
         times = dict(person.field_times or {})
         for name, value in _newer(record, times, event_time).items():
             setattr(person, name, value)
@@ -86,7 +87,7 @@ def upsert(session: Session, record: PatientRecord, event_time: str) -> PersonRe
         row.update(values, enterprise_id=enterprise_id, field_times=times, created_at=now,
                    updated_at=now, merged_into_id=None)
         result = session.execute(_INSERT_PATIENT, row)
-        ref = PersonRef(result.inserted_primary_key[0], enterprise_id)
+        ref = PersonRef(inserted_id(result), enterprise_id)
     new_identifiers = []
     for ident in record.identifiers:
         key = (ident.value, ident.authority)
@@ -115,7 +116,7 @@ def merge(session: Session, survivor_ref: PersonRef, old: Patient, scope: Facili
     """A40: ``old`` (the person MRG-1 names, see ``find_person``) becomes part of the
     survivor, as far as the sender's domains reach: identifiers of other domains stay
     where they are, and so does ``old`` while it still holds any."""
-    survivor = session.get(Patient, survivor_ref.id)
+    survivor = session.get_one(Patient, survivor_ref.id)
     if old.id == survivor.id:
         return survivor
     foreign = False

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from carebridge.store.database import Database
 from carebridge.store.models import OutboxMessage, utcnow
+from carebridge.store.rows import changed
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +146,7 @@ def _claim(db: Database, holder: str, kinds: tuple[str, ...], claim_seconds: flo
                 OutboxMessage.id == row_id, OutboxMessage.sent_at.is_(None),
                 or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
                 .values(claimed_by=holder, claimed_until=until))
-            if result.rowcount == 1:
+            if changed(result) == 1:
                 claimed.append(row_id)
     return claimed
 

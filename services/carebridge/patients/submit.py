@@ -61,9 +61,10 @@ _JOURNAL_KEY = ("facility_id", "sending_application", "control_id")
 def _journal_insert(dialect: Any) -> Insert:
     """Insert unless the journal key is taken; then it returns no row (a resend, or the
     same message committed meanwhile by another request) and the stored reply is read."""
-    return (dialect.insert(HL7Message.__table__)
-            .on_conflict_do_nothing(index_elements=list(_JOURNAL_KEY))
-            .returning(HL7Message.__table__.c.id))
+    statement: Insert = (dialect.insert(HL7Message.__table__)
+                         .on_conflict_do_nothing(index_elements=list(_JOURNAL_KEY))
+                         .returning(HL7Message.__table__.c.id))
+    return statement
 
 
 # Built once and executed with parameters: building a statement per call costs more

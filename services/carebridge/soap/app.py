@@ -14,9 +14,10 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
-from spyne import Application, ServiceBase
+from spyne import Application, MethodContext, ServiceBase
 from spyne.model.fault import Fault
 from spyne.server.wsgi import WsgiApplication
 
@@ -50,7 +51,7 @@ class ServiceEnv:
 class _Application(Application):
     """Every operation's errors are answered from the one table in ``soap.faults``."""
 
-    def call_wrapper(self, ctx):  # type: ignore[no-untyped-def]
+    def call_wrapper(self, ctx: MethodContext) -> Any:
         try:
             return super().call_wrapper(ctx)
         except Fault:
@@ -120,7 +121,7 @@ def soap_application(
         ),
         out_protocol=CarebridgeSoap11(understood_headers=understood, jaxws_output=jaxws),
     )
-    app.carebridge = env  # type: ignore[attr-defined]
+    app.carebridge = env
     wsgi = WsgiApplication(app, max_content_length=env.settings.max_request_bytes)
     if jaxws:
         wsgi.doc.wsdl11.event_manager.add_listener(
@@ -129,7 +130,7 @@ def soap_application(
     return wsgi
 
 
-def _authenticate(ctx) -> None:  # type: ignore[no-untyped-def]
+def _authenticate(ctx: MethodContext) -> None:
     """Before the body is validated or deserialized (``CarebridgeSoap11``): a caller who
     cannot authenticate is told nothing about the schema."""
     env: ServiceEnv = ctx.app.carebridge
@@ -160,6 +161,6 @@ def _authenticate(ctx) -> None:  # type: ignore[no-untyped-def]
                  provider_no)
 
 
-def _operation(ctx) -> str:  # type: ignore[no-untyped-def]
+def _operation(ctx: MethodContext) -> str:
     tag = getattr(ctx, "method_request_string", None) or "?"
     return tag.split("}", 1)[-1]

@@ -1,22 +1,18 @@
-"""The handle services and commands share: engine, sessions, the digest-secret box."""
+"""carebridge's own database, as services and commands open it: the handle plus the digest key."""
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from carebridge.config import Settings
 from carebridge.store.credentials import SecretBox, create_key, read_key
-from carebridge.store.engine import SQLITE_BEGIN, make_engine, make_sessionmaker
+from carebridge.store.engine import DatabaseHandle
 from carebridge.store.exceptions import SecretKeyMismatch, StoreError
 from carebridge.store.models import Facility, ServiceSetting
 
@@ -44,12 +40,12 @@ def secret_key_path(settings: Settings) -> Path:
     return path
 
 
-class Database:
+class Database(DatabaseHandle):
+    """carebridge's own database: the shared handle, plus the key that seals digest secrets."""
+
     def __init__(self, settings: Settings) -> None:
+        super().__init__(settings.database_url)
         self.settings = settings
-        self.engine = make_engine(settings.database_url)
-        self.sessions = make_sessionmaker(self.engine)
-        self._sqlite_writer = threading.Lock()
 
     @property
     def secret_key_path(self) -> Path | None:
@@ -113,37 +109,3 @@ class Database:
             with self.transaction() as session:
                 return session.get_one(ServiceSetting, FINGERPRINT_SETTING).value
         return fingerprint
-
-    @contextmanager
-    def transaction(self, *, writes: bool = False) -> Iterator[Session]:
-        """One unit of work: commit on success, roll back on any error.
-
-        ``writes``: it reads, then writes. On SQLite such a transaction takes the write
-        lock at BEGIN (IMMEDIATE), waiting out the busy timeout; a deferred one would fail
-        at once with "database is locked" whenever another writer committed after its
-        first read. PostgreSQL needs nothing of the kind.
-        """
-        if writes and self.dialect == "sqlite":
-            # This process's writers queue here, woken at once, rather than in SQLite's
-            # busy handler, which polls with sleeps of up to 100 ms.
-            with self._sqlite_writer, self.sessions() as session, session.begin():
-                session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
-                yield session
-            return
-        with self.sessions() as session, session.begin():
-            yield session
-
-    @property
-    def dialect(self) -> str:
-        return self.engine.dialect.name
-
-    def ping(self) -> bool:
-        try:
-            with self.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except Exception:
-            return False
-        return True
-
-    def dispose(self) -> None:
-        self.engine.dispose()

@@ -3,7 +3,6 @@
 StoreError
  ├── FacilityExists     a facility of that name is already registered
  ├── AuthorityTaken     another facility owns that assigning authority
- ├── MigrationError     the database schema is missing or behind the code
  └── SecretKeyMismatch  the digest-secret key is not the one the database was set up with
 """
 
@@ -18,10 +17,6 @@ class FacilityExists(StoreError):
 
 class AuthorityTaken(StoreError):
     """An identifier domain has one owner: another facility already registered it."""
-
-
-class MigrationError(StoreError):
-    """The database is not at the schema this code needs."""
 
 
 class SecretKeyMismatch(StoreError):

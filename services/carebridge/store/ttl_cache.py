@@ -19,7 +19,7 @@ V = TypeVar("V")
 
 def database_of(session: Session) -> str:
     """Part of every key: one process may serve (or test) several databases."""
-    return session.get_bind().url.render_as_string(hide_password=True)
+    return session.get_bind().engine.url.render_as_string(hide_password=True)
 
 
 class TtlCache(Generic[K, V]):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import zlib
-from typing import Any
+from typing import IO, Any
 
 from carebridge.soap.exceptions import RequestTooLarge, UndecodableBody, UnsupportedMedia
 
@@ -100,7 +100,7 @@ def _too_large(limit: int, max_ratio: float, budget: int) -> RequestTooLarge:
 
 def _read_raw(environ: dict[str, Any], limit: int) -> bytes:
     length_header = environ.get("CONTENT_LENGTH") or ""
-    stream = environ["wsgi.input"]
+    stream: IO[bytes] = environ["wsgi.input"]
     if length_header.strip():
         try:
             length = int(length_header)

@@ -12,10 +12,22 @@ for SOAP-level problems only (envelope, credentials, an unavailable database).
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+from typing import Any
 
 from lxml import etree
-from spyne import AnyXml, ComplexModel, DateTime, Double, Integer32, ServiceBase, Unicode, rpc
+from spyne import (
+    AnyXml,
+    ComplexModel,
+    DateTime,
+    Double,
+    Integer32,
+    MethodContext,
+    ServiceBase,
+    Unicode,
+    rpc,
+)
 from spyne.server.wsgi import WsgiApplication
 
 from carebridge.config import Settings
@@ -32,11 +44,11 @@ TNS = "urn:carebridge:patients:1"
 MOUNT = PATIENT_SUBMISSION.path
 
 
-def _opt(kind):  # type: ignore[no-untyped-def]
+def _opt(kind: Any) -> Any:
     return kind.customize(min_occurs=0, nillable=False)
 
 
-def _many(kind):  # type: ignore[no-untyped-def]
+def _many(kind: Any) -> Any:
     return kind.customize(min_occurs=0, max_occurs="unbounded", nillable=False)
 
 
@@ -89,8 +101,9 @@ class LengthOfStayAlert(ComplexModel):
     ]
 
 
-def _env(ctx) -> ServiceEnv:  # type: ignore[no-untyped-def]
-    return ctx.app.carebridge
+def _env(ctx: MethodContext) -> ServiceEnv:
+    env: ServiceEnv = ctx.app.carebridge
+    return env
 
 
 @functools.lru_cache(maxsize=4)
@@ -98,7 +111,7 @@ def _policy(settings: Settings) -> SubmitPolicy:
     return submit_policy(settings)
 
 
-def _submit(ctx, payload: str | bytes, encoding: str) -> Acknowledgment:  # type: ignore[no-untyped-def]
+def _submit(ctx: MethodContext, payload: str | bytes, encoding: str) -> Acknowledgment:
     env = _env(ctx)
     policy = _policy(env.settings)
     facility_id = ctx.udc.caller.facility_id
@@ -114,13 +127,13 @@ class PatientSubmission(ServiceBase):
     @rpc(Unicode(min_occurs=1, nillable=False), _args=("er7",), _returns=Acknowledgment,
          _body_style="wrapped", _operation_name="submitMessage",
          _out_message_name="submitMessageResponse", _out_variable_name="acknowledgment")
-    def submit_message(ctx, er7):  # type: ignore[no-untyped-def]
+    def submit_message(ctx: MethodContext, er7: str) -> Acknowledgment:
         return _submit(ctx, er7, "er7")
 
     @rpc(AnyXml(min_occurs=1, nillable=False), _args=("message",), _returns=Acknowledgment,
          _operation_name="submitMessageXml", _out_message_name="submitMessageXmlResponse",
          _out_variable_name="acknowledgment")
-    def submit_message_xml(ctx, message):  # type: ignore[no-untyped-def]
+    def submit_message_xml(ctx: MethodContext, message: Any) -> Acknowledgment:
         # Spyne hands over the first element inside <message>: the v2.xml document.
         if message is None or not isinstance(message.tag, str):
             raise ClientFault("message must hold one HL7 v2.xml document element")
@@ -130,7 +143,8 @@ class PatientSubmission(ServiceBase):
          _args=("identifier", "assigningAuthority"), _returns=_opt(MasterPatient),
          _operation_name="getPatient", _out_message_name="getPatientResponse",
          _out_variable_name="patient")
-    def get_patient(ctx, identifier, assigningAuthority):  # type: ignore[no-untyped-def]
+    def get_patient(ctx: MethodContext, identifier: str,
+                    assigningAuthority: str | None) -> MasterPatient | None:
         facility_id = ctx.udc.caller.facility_id
         person = unit_of_work.run(_env(ctx).db, lambda session: mpi.lookup(
             session, identifier, assigningAuthority, facility_ref(session, facility_id)))
@@ -149,7 +163,8 @@ class PatientSubmission(ServiceBase):
     @rpc(_opt(DateTime), _args=("since",), _returns=_many(LengthOfStayAlert),
          _operation_name="listLengthOfStayAlerts",
          _out_message_name="listLengthOfStayAlertsResponse", _out_variable_name="alert")
-    def list_length_of_stay_alerts(ctx, since):  # type: ignore[no-untyped-def]
+    def list_length_of_stay_alerts(ctx: MethodContext,
+                                   since: dt.datetime | None) -> list[LengthOfStayAlert]:
         facility_id = ctx.udc.caller.facility_id
         rows = unit_of_work.run(_env(ctx).db, lambda session: los.alerts_since(
             session, facility_ref(session, facility_id), as_utc(since)))
@@ -167,7 +182,7 @@ V2XML = "urn:hl7-org:v2xml"
 V2XML_SCHEMA = "../xsd/hl7v2-any.xsd"
 
 
-def _type_hl7_payload(doc) -> None:  # type: ignore[no-untyped-def]
+def _type_hl7_payload(doc: Any) -> None:
     """``message`` holds one HL7 v2.xml document, whose types the WSDL imports.
 
     Spyne would say xs:anyType. The content is not validated at the SOAP layer

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from typing import Any, cast
 
 from sqlalchemy import delete
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,5 +30,7 @@ def remember(session: Session, facility_id: int, nonce: bytes, expires_at: dt.da
 
 
 def purge_expired(session: Session, now: dt.datetime) -> int:
-    result = session.execute(delete(WsseNonce).where(WsseNonce.expires_at < now))
+    # A DELETE's result is a CursorResult (which has rowcount); execute() is typed Result.
+    result = cast("CursorResult[Any]",
+                  session.execute(delete(WsseNonce).where(WsseNonce.expires_at < now)))
     return result.rowcount or 0

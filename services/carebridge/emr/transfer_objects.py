@@ -1,4 +1,4 @@
-"""OSCAR rows to the Java objects a push holds (OSCAR's classes, OSCAR's field names).
+"""The Java transfer objects of a push, built from OSCAR rows (OSCAR's classes and fields).
 
 Primary keys carry only the item part; ``integratorFacilityId`` stays null, as
 OSCAR leaves it for the integrator to fill in from the authenticated facility.
@@ -14,7 +14,7 @@ from carebridge.emr.schema import (
     Appointment,
     CaseManagementNote,
     Demographic,
-    Document,
+    OscarDocument,
     Program,
     Provider,
 )
@@ -139,7 +139,7 @@ def cached_appointment(a: Appointment) -> Any:
         updateDatetime=utc(a.updatedatetime), remarks=a.remarks)
 
 
-def cached_document(d: Document, demographic_no: int) -> Any:
+def cached_document(d: OscarDocument, demographic_no: int) -> Any:
     return java_object(
         "CachedDemographicDocument", facilityIntegerPk=_int_pk(d.document_no),
         caisiDemographicId=demographic_no, docType=d.doctype, docXml=d.docxml,
