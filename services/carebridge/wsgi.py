@@ -1,12 +1,10 @@
-"""Entry point for gunicorn: ``gunicorn carebridge.wsgi:application``."""
+"""Entry point for WSGI servers:
+``gunicorn -c deploy/gunicorn.conf.py carebridge.wsgi:application``.
 
-import gc
+Settings come from the environment and CAREBRIDGE_CONFIG, as ``carebridge serve`` reads them
+(which hands its own Settings object to its workers instead of importing this module)."""
 
-from carebridge.logs import configure_logging
-from carebridge.web.app import create_app
+from carebridge.bootstrap import web_application
+from carebridge.config import Settings
 
-configure_logging()
-application = create_app()
-# Everything loaded so far lives as long as the worker: keep it out of the collector's
-# scans (full collections otherwise pause requests for tens of milliseconds).
-gc.freeze()
+application = web_application(Settings.from_env())

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
-import sys
 
 import click
 
+from carebridge import bootstrap
 from carebridge.cli.common import WAIT_OPTION, check_secret_key, checked_database, make_directories
 from carebridge.config import Settings
 
@@ -16,8 +14,8 @@ log = logging.getLogger("carebridge")
 
 
 @click.command()
-@click.option("--bind", default="127.0.0.1:8080", show_default=True, help="HOST:PORT")
-@click.option("--workers", default=lambda: (os.cpu_count() or 1) + 1, show_default="cores + 1",
+@click.option("--bind", default=bootstrap.DEFAULT_BIND, show_default=True, help="HOST:PORT")
+@click.option("--workers", default=bootstrap.default_workers, show_default="cores + 1",
               type=click.IntRange(1, 64))
 @click.option("--importer/--no-importer", default=True, show_default=True,
               help="Also run the push-file importer loop.")
@@ -25,8 +23,7 @@ log = logging.getLogger("carebridge")
 @click.pass_obj
 def serve(settings: Settings, bind: str, workers: int, importer: bool, wait: float) -> None:
     """Serve every SOAP service (gunicorn thread workers) and run the importer loop."""
-    from carebridge.web.metrics import multiprocess_dir
-    from carebridge.web.server import bind_problem, run_gunicorn
+    from carebridge.web.server import bind_problem
 
     problem = bind_problem(bind)
     if problem:
@@ -37,21 +34,8 @@ def serve(settings: Settings, bind: str, workers: int, importer: bool, wait: flo
         log.warning("CAREBRIDGE_SECRET_KEY is not set: PasswordDigest secrets use the key file "
                     "%s; every node needs this same key (set CAREBRIDGE_SECRET_KEY on each)",
                     database.secret_key_path)
-    database.dispose()
+    database.dispose()  # before the fork of the importer and the workers
     make_directories(settings)
-    child = None
-    if importer:
-        child = subprocess.Popen([sys.executable, "-m", "carebridge", "import", "--watch",
-                                  "--wait-for-database", str(wait)], env=os.environ.copy())
-    try:
-        with multiprocess_dir():  # set before any worker forks
-            run_gunicorn(bind=bind, workers=workers, settings=settings)
-    finally:
-        if child is not None:
-            child.terminate()
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                child.kill()
-
-
+    # The same Settings object, not the environment again, reaches the workers and the
+    # importer loop.
+    bootstrap.serve(settings, bind=bind, workers=workers, importer=importer)

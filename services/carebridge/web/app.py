@@ -1,4 +1,4 @@
-"""The one WSGI application every node serves (gunicorn loads ``carebridge.wsgi``)."""
+"""The one WSGI application every node serves (built by ``carebridge.bootstrap``)."""
 
 from __future__ import annotations
 
@@ -152,7 +152,3 @@ def _plain(start_response: StartResponse, status: str, text: str | bytes,
 
 def _json(start_response: StartResponse, status: str, payload: dict[str, Any]) -> Iterable[bytes]:
     return _plain(start_response, status, json.dumps(payload), "application/json")
-
-
-def create_app(settings: Settings | None = None) -> CarebridgeApp:
-    return CarebridgeApp(settings or Settings.from_env())

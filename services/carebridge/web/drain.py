@@ -1,36 +1,65 @@
 """Draining: on SIGTERM a node first reports unhealthy, keeps serving, then stops.
 
-The flag lives in shared memory created by the gunicorn master before it forks,
-so every worker's /health sees it. The load balancer's health check takes the
-node out while in-flight and late requests still succeed; gunicorn's graceful
-shutdown then lets running requests finish.
+A gunicorn server hook (:mod:`carebridge.web.server`) calls :func:`drain_on_sigterm` in the
+master before any worker forks, under ``carebridge serve`` and under plain gunicorn with
+deploy/gunicorn.conf.py alike. It creates the flag in shared memory, so every worker's
+/health sees it, and makes the master's first SIGTERM raise the flag and arm a timer instead
+of stopping. The load balancer's health check takes the node out while in-flight and late
+requests still succeed; when the timer fires the master makes gunicorn's graceful stop
+(running requests finish). The master keeps supervising its workers meanwhile: a worker
+that dies during the drain is replaced.
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import time
+import mmap
+import signal
+from types import FrameType
 
 from gunicorn.arbiter import Arbiter
 
 log = logging.getLogger(__name__)
 
-_FLAG = multiprocessing.Value("b", 0, lock=False)
+# One byte of anonymous shared memory, inherited by every worker the master forks after it
+# is made. None in a process no gunicorn master set up (a test's app): never draining.
+_flag: mmap.mmap | None = None
+_SERVING, _DRAINING, _DRAINED = 0, 1, 2
 
 
 def is_draining() -> bool:
-    return bool(_FLAG.value)
+    """True from the first SIGTERM on (the drain, then the graceful stop)."""
+    return _flag is not None and _flag[0] != _SERVING
 
 
-class DrainingArbiter(Arbiter):
-    """gunicorn's master, with a drain period before its graceful stop on SIGTERM."""
+def drain_on_sigterm(server: Arbiter, seconds: float) -> None:
+    """Make ``server``'s SIGTERM drain for ``seconds`` before its graceful stop.
 
-    drain_seconds = 5.0
+    Called again (SIGHUP reloads the settings), the new ``seconds`` apply."""
+    global _flag
+    if _flag is None:
+        _flag = mmap.mmap(-1, 1)  # MAP_SHARED: the workers see the master's writes
+    flag = _flag
+    stop = type(server).handle_term  # gunicorn's own: StopIteration, then the graceful stop
 
-    def handle_term(self) -> None:
-        if not _FLAG.value:
-            _FLAG.value = 1
-            log.info("SIGTERM: draining for %.1fs (health answers 503)", self.drain_seconds)
-            time.sleep(self.drain_seconds)
-        super().handle_term()
+    def handle_term() -> None:
+        # gunicorn calls handle_<signal> from its main loop, not from the signal handler:
+        # logging is safe here.
+        if flag[0] == _DRAINING:
+            log.info("SIGTERM again while draining: stopping when the drain ends")
+            return
+        if flag[0] == _SERVING and seconds > 0:
+            flag[0] = _DRAINING
+            log.info("SIGTERM: draining for %.1fs (health answers 503)", seconds)
+            signal.signal(signal.SIGALRM, drained)
+            signal.setitimer(signal.ITIMER_REAL, seconds)
+            return
+        flag[0] = _DRAINED
+        stop(server)  # raises StopIteration: gunicorn's graceful stop
+
+    def drained(signum: int, frame: FrameType | None) -> None:
+        # A signal handler: no logging; queue a SIGTERM as gunicorn's own handler does.
+        flag[0] = _DRAINED
+        server.signal(signal.SIGTERM, frame)
+
+    server.handle_term = handle_term  # the arbiter looks handle_<signal> up on itself

@@ -1,47 +1,72 @@
-"""Running the WSGI app under gunicorn from ``carebridge serve``."""
+"""gunicorn for a node: its options and server hooks, in one place for ``carebridge serve``
+and for plain gunicorn with deploy/gunicorn.conf.py (both take them from
+:func:`carebridge.bootstrap.server_options`)."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import socket
+from collections.abc import Callable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 from gunicorn.util import parse_address
 
 from carebridge.config import Settings
+from carebridge.logs import configure_logging
 from carebridge.web import metrics
-from carebridge.web.drain import DrainingArbiter
+from carebridge.web.drain import drain_on_sigterm
 from carebridge.web.worker import configured
+
+WSGIApp = Callable[..., Any]
+
+# What this process set up as a gunicorn master, undone when it exits. Module-level: SIGHUP
+# re-reads deploy/gunicorn.conf.py, whose hooks are then new objects.
+_master_exit = contextlib.ExitStack()
 
 
 class _Gunicorn(BaseApplication):
-    def __init__(self, options: dict[str, Any], drain_seconds: float) -> None:
-        self.options = options
-        self.drain_seconds = drain_seconds
-        super().__init__()
+    """gunicorn run from code: these options, and the app ``load_app`` builds in each worker."""
 
-    def run(self) -> None:
-        arbiter = DrainingArbiter(self)
-        arbiter.drain_seconds = self.drain_seconds
-        arbiter.run()
+    def __init__(self, options: dict[str, Any], load_app: Callable[[], WSGIApp]) -> None:
+        self.options = options
+        self.load_app = load_app
+        super().__init__()
 
     def load_config(self) -> None:
         for key, value in self.options.items():
             if key in self.cfg.settings:  # newer options are skipped on older gunicorns
                 self.cfg.set(key, value)
 
-    def load(self):  # type: ignore[no-untyped-def]
-        from carebridge.wsgi import application
-
-        return application
+    def load(self) -> WSGIApp:
+        return self.load_app()
 
 
+class _NodeHooks:
+    """The master's part of a node, as gunicorn server hooks (they run before any worker
+    forks, so whatever they create is shared with every worker)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def when_ready(self, server: Arbiter) -> None:
+        configure_logging(self.settings.log_level)  # the master's own lines (the drain)
+        _master_exit.enter_context(metrics.multiprocess_dir())
+        drain_on_sigterm(server, self.settings.drain_seconds)
+
+    def on_reload(self, server: Arbiter) -> None:
+        drain_on_sigterm(server, self.settings.drain_seconds)  # after SIGHUP re-read them
+
+    def on_exit(self, server: Arbiter) -> None:
+        _master_exit.close()
 
 
-def gunicorn_options(bind: str, workers: int, settings: Settings) -> dict[str, Any]:
+def gunicorn_options(settings: Settings, bind: str, workers: int) -> dict[str, Any]:
     """Thread workers that slow clients cannot tie up, graceful shutdown, access log
-    without bodies or query payloads."""
+    without bodies or query payloads; the drain and /metrics hooks."""
+    hooks = _NodeHooks(settings)
     return {
         "bind": bind,
         "workers": workers,
@@ -61,6 +86,9 @@ def gunicorn_options(bind: str, workers: int, settings: Settings) -> dict[str, A
         "proc_name": "carebridge",
         # Several nodes may run on one host: no shared control socket in $HOME.
         "control_socket_disable": True,
+        "when_ready": hooks.when_ready,
+        "on_reload": hooks.on_reload,
+        "on_exit": hooks.on_exit,
         "child_exit": metrics.child_exit,  # /metrics sums every worker's counters
     }
 
@@ -91,5 +119,6 @@ def bind_problem(bind: str) -> str | None:
     return None
 
 
-def run_gunicorn(bind: str, workers: int, settings: Settings) -> None:
-    _Gunicorn(gunicorn_options(bind, workers, settings), settings.drain_seconds).run()
+def run_gunicorn(options: dict[str, Any], load_app: Callable[[], WSGIApp]) -> None:
+    """Until gunicorn stops; ``load_app`` runs in each worker after it forks."""
+    _Gunicorn(options, load_app).run()
