@@ -1,15 +1,20 @@
-"""Abbreviated records from ADT messages: Patient.xsd (A01/A04/A08) and Discharge.xsd (A03).
+"""Abbreviated records from ADT messages: a patient (A01/A04/A08) and a discharge (A03), as
+plain values and as carebridge's Patient.xsd and Discharge.xsd documents.
 
 The master patient index and the length-of-stay monitor need a handful of
 values, not the message: reading them here keeps HL7 field paths out of those
-services. Values are read decoded (escapes resolved, HL7's ``""`` null is
-empty). A required value that is missing or malformed raises ``HL7Error`` with
-table 0357 code 101 or 102 and its location, so the acknowledgment names it.
+services, which take the records straight from ``patient_record`` and
+``discharge_record`` (the XML documents are written from the same records, for
+people and other systems). Values are read decoded (escapes resolved, HL7's
+``""`` null is empty). A required value that is missing or malformed raises
+``HL7Error`` with table 0357 code 101 or 102 and its location, so the
+acknowledgment names it.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -57,53 +62,128 @@ def parse_timestamp(text: str) -> tuple[datetime, int]:
     return datetime(year, month, day, hour, minute, second, micro, tzinfo=tz), given
 
 
-def to_patient(message: Message) -> bytes:
-    """The Patient.xsd record of an A01/A04/A08 (any event of structure ADT_A01)."""
-    return _serialize(patient_element(message))
+@dataclass(frozen=True)
+class Identifier:
+    value: str
+    authority: str  # "" when the sender gave none
+    type: str | None = None
 
 
-def to_discharge(message: Message) -> bytes:
-    """The Discharge.xsd record of an A03: stay times, length of stay, attending, diagnoses."""
-    return _serialize(discharge_element(message))
+@dataclass(frozen=True)
+class PatientRecord:
+    identifiers: tuple[Identifier, ...]
+    # family_name, given_name, middle_name, birth_date, sex, street, city, state,
+    # postal_code, country, phone (the first): only those the message gives.
+    fields: dict[str, str] = field(default_factory=dict)
+    phones: tuple[str, ...] = ()
 
 
-def patient_element(message: Message) -> etree._Element:
-    """``to_patient`` as an element (for callers that read it back at once)."""
+@dataclass(frozen=True)
+class Diagnosis:
+    code: str
+    text: str = ""
+    system: str = ""
+
+
+@dataclass(frozen=True)
+class DischargeRecord:
+    identifiers: tuple[Identifier, ...]
+    visit_number: str | None
+    admit_time: str  # xs:dateTime
+    discharge_time: str
+    los_days: Decimal
+    attending_id: str = ""
+    attending_name: str = ""
+    diagnoses: tuple[Diagnosis, ...] = ()
+    name: tuple[str, str, str] = ("", "", "")  # family, given, middle
+
+    @property
+    def attending(self) -> str | None:
+        return self.attending_name or self.attending_id or None
+
+    @property
+    def diagnosis(self) -> str | None:
+        return self.diagnoses[0].code if self.diagnoses else None
+
+
+def patient_record(message: Message) -> PatientRecord:
+    """The patient of an A01/A04/A08 (any event of structure ADT_A01)."""
     require_event(message.message_type, message.event, PATIENT_EVENTS)
     _require_segment(message, "PID")
-    root = etree.Element(f"{{{PATIENT_NAMESPACE}}}patient", nsmap={None: PATIENT_NAMESPACE})
-    _identifiers(root, message)
-    if not _name(root, message):
+    identifiers = _identifiers(message)
+    family, given, middle = _name(message)
+    if not family:
         raise HL7Error("PID-5 has no family name", Location("PID", 1, 5), REQUIRED_FIELD_MISSING)
     birth = _birth_date(message)
-    if birth is not None:
-        _add(root, "birthDate", birth.isoformat(), _at("PID", 7))
-    _add(root, "sex", _value(message, "PID-8"), _at("PID", 8))
-    _address(root, message)
-    for number in _phones(message):
-        _add(root, "phone", number, _at("PID", 13))
-    return root
+    phones = tuple(_phones(message))
+    values = {"family_name": family, "given_name": given, "middle_name": middle,
+              "birth_date": birth.isoformat() if birth else "",
+              "sex": _value(message, "PID-8"), **_address(message),
+              "phone": phones[0] if phones else ""}
+    return PatientRecord(identifiers, {k: v for k, v in values.items() if v}, phones)
 
 
-def discharge_element(message: Message) -> etree._Element:
-    """``to_discharge`` as an element."""
+def discharge_record(message: Message) -> DischargeRecord:
+    """The stay an A03 closes: times, length of stay, attending, diagnoses."""
     require_event(message.message_type, message.event, frozenset({"A03"}))
     _require_segment(message, "PID")
     _require_segment(message, "PV1")
-    root = etree.Element(f"{{{DISCHARGE_NAMESPACE}}}discharge",
-                         nsmap={None: DISCHARGE_NAMESPACE})
-    _identifiers(root, message)
-    _name(root, message)
-    _add(root, "visitNumber", _value(message, "PV1-19.1"), _at("PV1", 19))
+    identifiers = _identifiers(message)
+    name = _name(message)
+    visit = _value(message, "PV1-19.1")
     admit = _stay_time(message, 44)
     discharge = _stay_time(message, 45)
-    _add(root, "admitTime", _xs_datetime(admit), _at("PV1", 44))
-    _add(root, "dischargeTime", _xs_datetime(discharge), _at("PV1", 45))
-    _add(root, "lengthOfStayDays", str(length_of_stay(admit, discharge)), _at("PV1", 45))
-    _attending(root, message)
-    for occurrence in range(1, len(message.occurrences("DG1")) + 1):
-        _diagnosis(root, message, occurrence)
-    return root
+    stay = length_of_stay(admit, discharge)
+    attending_name = " ".join(
+        p for p in (_value(message, "PV1-7.3"), _value(message, "PV1-7.2.1")) if p)
+    diagnoses = tuple(d for occurrence in range(1, len(message.occurrences("DG1")) + 1)
+                      if (d := _diagnosis(message, occurrence)) is not None)
+    return DischargeRecord(identifiers, visit or None, _xs_datetime(admit),
+                           _xs_datetime(discharge), stay, _value(message, "PV1-7.1"),
+                           attending_name, diagnoses, name)
+
+
+def to_patient(message: Message) -> bytes:
+    """The Patient.xsd document of an A01/A04/A08."""
+    record = patient_record(message)
+    root = etree.Element(f"{{{PATIENT_NAMESPACE}}}patient", nsmap={None: PATIENT_NAMESPACE})
+    _write_identifiers(root, record.identifiers)
+    f = record.fields
+    _write_name(root, (f.get("family_name", ""), f.get("given_name", ""),
+                       f.get("middle_name", "")))
+    _add(root, "birthDate", f.get("birth_date", ""), _at("PID", 7))
+    _add(root, "sex", f.get("sex", ""), _at("PID", 8))
+    parts = [(element, f.get(name, "")) for element, name in _ADDRESS_ELEMENTS]
+    if any(value for _, value in parts):
+        address = etree.SubElement(root, f"{{{PATIENT_NAMESPACE}}}address")
+        for element, value in parts:
+            _add(address, element, value, _at("PID", 11))
+    for number in record.phones:
+        _add(root, "phone", number, _at("PID", 13))
+    return _serialize(root)
+
+
+def to_discharge(message: Message) -> bytes:
+    """The Discharge.xsd document of an A03."""
+    record = discharge_record(message)
+    root = etree.Element(f"{{{DISCHARGE_NAMESPACE}}}discharge",
+                         nsmap={None: DISCHARGE_NAMESPACE})
+    _write_identifiers(root, record.identifiers)
+    _write_name(root, record.name)
+    _add(root, "visitNumber", record.visit_number or "", _at("PV1", 19))
+    _add(root, "admitTime", record.admit_time, _at("PV1", 44))
+    _add(root, "dischargeTime", record.discharge_time, _at("PV1", 45))
+    _add(root, "lengthOfStayDays", str(record.los_days), _at("PV1", 45))
+    if record.attending_id or record.attending_name:
+        attending = etree.SubElement(root, f"{{{DISCHARGE_NAMESPACE}}}attending")
+        _add(attending, "id", record.attending_id, _at("PV1", 7))
+        _add(attending, "name", record.attending_name, _at("PV1", 7))
+    for occurrence, found in enumerate(record.diagnoses, start=1):
+        diagnosis = etree.SubElement(root, f"{{{DISCHARGE_NAMESPACE}}}diagnosis")
+        for element, value in (("code", found.code), ("text", found.text),
+                               ("system", found.system)):
+            _add(diagnosis, element, value, _at("DG1", 3, occurrence))
+    return _serialize(root)
 
 
 def length_of_stay(admit: datetime, discharge: datetime) -> Decimal:
@@ -197,67 +277,66 @@ def _add(parent: etree._Element, name: str, value: str,
     return element
 
 
-def _identifiers(root: etree._Element, message: Message) -> None:
+def _identifiers(message: Message) -> tuple[Identifier, ...]:
     """Every PID-3 repetition with a CX.1 value; at least one is required."""
-    holder = etree.SubElement(root, f"{{{etree.QName(root).namespace}}}identifiers")
+    found = []
     for rep in range(1, _repetitions(message, "PID", 3) + 1):
         path = f"PID-3[{rep}]"
         value = _value(message, f"{path}.1")
-        if not value:
-            continue
-        identifier = etree.SubElement(holder, f"{{{etree.QName(root).namespace}}}identifier")
-        _add(identifier, "value", value, _at("PID", 3))
-        authority = _value(message, f"{path}.4.1") or _value(message, f"{path}.4.2")
-        _add(identifier, "assigningAuthority", authority, _at("PID", 3))
-        _add(identifier, "type", _value(message, f"{path}.5"), _at("PID", 3))
-    if len(holder) == 0:
+        if value:
+            found.append(Identifier(
+                value, _value(message, f"{path}.4.1") or _value(message, f"{path}.4.2"),
+                _value(message, f"{path}.5") or None))
+    if not found:
         raise HL7Error("PID-3 holds no patient identifier", Location("PID", 1, 3),
                        REQUIRED_FIELD_MISSING)
+    return tuple(found)
 
 
-def _name(root: etree._Element, message: Message) -> bool:
+def _name(message: Message) -> tuple[str, str, str]:
     """PID-5, first repetition: family (XPN.1, its surname), given, middle."""
-    family = _value(message, "PID-5.1.1")
-    if not family:
-        return False
-    name = etree.SubElement(root, f"{{{etree.QName(root).namespace}}}name")
-    _add(name, "family", family, _at("PID", 5))
-    _add(name, "given", _value(message, "PID-5.2"), _at("PID", 5))
-    _add(name, "middle", _value(message, "PID-5.3"), _at("PID", 5))
-    return True
+    return (_value(message, "PID-5.1.1"), _value(message, "PID-5.2"),
+            _value(message, "PID-5.3"))
 
 
-def _address(root: etree._Element, message: Message) -> None:
-    parts = [("street", "PID-11.1.1"), ("city", "PID-11.3"), ("state", "PID-11.4"),
-             ("postalCode", "PID-11.5"), ("country", "PID-11.6")]
-    values = [(name, _value(message, path)) for name, path in parts]
-    if any(value for _, value in values):
-        address = etree.SubElement(root, f"{{{etree.QName(root).namespace}}}address")
-        for name, value in values:
-            _add(address, name, value, _at("PID", 11))
+_ADDRESS_PATHS = (("street", "PID-11.1.1"), ("city", "PID-11.3"), ("state", "PID-11.4"),
+                  ("postal_code", "PID-11.5"), ("country", "PID-11.6"))
+_ADDRESS_ELEMENTS = (("street", "street"), ("city", "city"), ("state", "state"),
+                     ("postalCode", "postal_code"), ("country", "country"))
 
 
-def _attending(root: etree._Element, message: Message) -> None:
-    """PV1-7, first repetition: XCN.1 id and "GIVEN FAMILY"."""
-    ident = _value(message, "PV1-7.1")
-    name = " ".join(p for p in (_value(message, "PV1-7.3"), _value(message, "PV1-7.2.1")) if p)
-    if ident or name:
-        attending = etree.SubElement(root, f"{{{DISCHARGE_NAMESPACE}}}attending")
-        _add(attending, "id", ident, _at("PV1", 7))
-        _add(attending, "name", name, _at("PV1", 7))
+def _address(message: Message) -> dict[str, str]:
+    return {name: _value(message, path) for name, path in _ADDRESS_PATHS}
 
 
-def _diagnosis(root: etree._Element, message: Message, occurrence: int) -> None:
+def _diagnosis(message: Message, occurrence: int) -> Diagnosis | None:
     """DG1-3 code, text (DG1-4 when CE.2 is empty) and coding system; none without a code."""
     path = f"DG1[{occurrence}]-3"
     code = _value(message, f"{path}.1")
     if not code:
+        return None
+    return Diagnosis(code, _value(message, f"{path}.2") or _value(message, f"DG1[{occurrence}]-4"),
+                     _value(message, f"{path}.3"))
+
+
+def _write_identifiers(root: etree._Element, identifiers: tuple[Identifier, ...]) -> None:
+    namespace = etree.QName(root).namespace
+    holder = etree.SubElement(root, f"{{{namespace}}}identifiers")
+    for found in identifiers:
+        identifier = etree.SubElement(holder, f"{{{namespace}}}identifier")
+        _add(identifier, "value", found.value, _at("PID", 3))
+        _add(identifier, "assigningAuthority", found.authority, _at("PID", 3))
+        _add(identifier, "type", found.type or "", _at("PID", 3))
+
+
+def _write_name(root: etree._Element, name: tuple[str, str, str]) -> None:
+    family, given, middle = name
+    if not family:
         return
-    diagnosis = etree.SubElement(root, f"{{{DISCHARGE_NAMESPACE}}}diagnosis")
-    _add(diagnosis, "code", code, _at("DG1", 3, occurrence))
-    text = _value(message, f"{path}.2") or _value(message, f"DG1[{occurrence}]-4")
-    _add(diagnosis, "text", text, _at("DG1", 3, occurrence))
-    _add(diagnosis, "system", _value(message, f"{path}.3"), _at("DG1", 3, occurrence))
+    element = etree.SubElement(root, f"{{{etree.QName(root).namespace}}}name")
+    _add(element, "family", family, _at("PID", 5))
+    _add(element, "given", given, _at("PID", 5))
+    _add(element, "middle", middle, _at("PID", 5))
 
 
 def _at(segment_id: str, number: int, occurrence: int = 1) -> Location:

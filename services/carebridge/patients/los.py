@@ -16,8 +16,8 @@ from typing import cast
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from carebridge.hl7.mapping import DischargeRecord
 from carebridge.patients.mpi import PersonRef
-from carebridge.patients.records import DischargeRecord
 from carebridge.store.models import Encounter, LosAlert
 from carebridge.store.rows import inserted_id
 from carebridge.tenancy import FacilityRef

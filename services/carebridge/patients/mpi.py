@@ -18,7 +18,7 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, insert, select, tuple_
 from sqlalchemy.orm import Session
 
-from carebridge.patients.records import Identifier, PatientRecord
+from carebridge.hl7.mapping import Identifier, PatientRecord
 from carebridge.store.models import Patient, PatientIdentifier, utcnow
 from carebridge.store.rows import inserted_id
 from carebridge.tenancy import FacilityRef

@@ -41,17 +41,11 @@ from carebridge.hl7.exceptions import (
     HL7Error,
     Location,
 )
+from carebridge.hl7.mapping import DischargeRecord, Identifier, PatientRecord
 from carebridge.hl7.validate import schema_for, validate
 from carebridge.patients import los, mpi, outbox
 from carebridge.patients.exceptions import MergeError
 from carebridge.patients.policy import SubmitPolicy
-from carebridge.patients.records import (
-    DischargeRecord,
-    Identifier,
-    PatientRecord,
-    read_discharge,
-    read_patient,
-)
 from carebridge.store.models import HL7Message, HL7Rejection, utcnow
 from carebridge.tenancy import FacilityRef
 
@@ -194,14 +188,14 @@ def _plan(understood: _Understood, bounds: limits.Limits, now: dt.datetime) -> _
     try:
         event_time = _event_time(message)
         if message.event == "A03":
-            return _Plan(event_time, discharge=read_discharge(mapping.discharge_element(message)))
+            return _Plan(event_time, discharge=mapping.discharge_record(message))
         if message.event == "A40":
             return _Plan(event_time, survivor=_cx(message, "PID", 3),
                          prior=_cx(message, "MRG", 1))
         structure = structure_for(message.version, message.message_type, message.event,
                                   message.structure)
         if structure == "ADT_A01":
-            return _Plan(event_time, patient=read_patient(mapping.patient_element(message)))
+            return _Plan(event_time, patient=mapping.patient_record(message))
         return _Plan(event_time)
     except HL7Error as exc:
         understood.outcome = Outcome.ERROR
