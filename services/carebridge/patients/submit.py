@@ -27,6 +27,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from lxml import etree
 from sqlalchemy import Insert, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -266,12 +267,12 @@ def _understand(payload: str | bytes, encoding: str, sender: FacilityRef,
     bounds = policy.limits
     try:
         limits.check_size(len(payload), bounds)
+        document: etree._Element | bytes | None = None
         if encoding == "xml":
-            message = v2xml.from_xml(payload)
-            document = payload if isinstance(payload, bytes) else payload.encode("utf-8")
+            document = v2xml.parse_xml(payload)  # once: read here, validated below
+            message = v2xml.from_xml(document)
         else:
             message = er7.parse(payload, policy.default_charset)
-            document = None
     except HL7Error as exc:
         return _Understood(None, Outcome.REJECTED, [_as_ack_error(exc)], "message not understood",
                            keyed=False)
@@ -294,7 +295,8 @@ def _understand(payload: str | bytes, encoding: str, sender: FacilityRef,
     if problem is not None:
         return _Understood(message, Outcome.REJECTED, [problem], problem.text)
     try:
-        document = document or v2xml.to_xml(message)
+        if document is None:
+            document = v2xml.to_xml(message)
         issues = validate(document, schema_for(message))
     except HL7Error as exc:
         return _Understood(message, Outcome.ERROR, [_as_ack_error(exc)], "invalid message")
