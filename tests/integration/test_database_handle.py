@@ -160,10 +160,9 @@ def test_this_process_sqlite_writers_queue_before_they_begin(sqlite_handle: Hand
 
 @KINDS
 def test_a_failed_sqlite_writer_gives_the_lock_back(sqlite_handle: Handle) -> None:
-    with pytest.raises(RuntimeError):
-        with sqlite_handle.db.transaction(writes=True) as session:
-            sqlite_handle.add_row(session)
-            raise RuntimeError("the use case failed")
+    with pytest.raises(RuntimeError), sqlite_handle.db.transaction(writes=True) as session:
+        sqlite_handle.add_row(session)
+        raise RuntimeError("the use case failed")
     done = threading.Event()
 
     def next_writer() -> None:

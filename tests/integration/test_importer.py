@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from carebridge.config import Settings
-from carebridge.integrator.importer import Importer, Result
+from carebridge.integrator.importer import Importer
+from carebridge.integrator.push_import import Result
 from carebridge.integrator.scanner import ready_files
 from carebridge.oscar.archive import checksum as push_checksum
 from carebridge.store.database import Database

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from carebridge.config import Settings
-from carebridge.integrator.importer import Importer, Result
+from carebridge.integrator.importer import Importer
+from carebridge.integrator.push_import import Result
 from carebridge.store.database import Database
 from carebridge.store.models import CachedRecord, Document, ImportLog
 from tests.conftest import add_facilities

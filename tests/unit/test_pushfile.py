@@ -1,12 +1,15 @@
 import datetime as dt
 import io
 import zipfile
+from collections import Counter
 from pathlib import Path
+from typing import IO, Literal
 
 import pytest
 
 from carebridge.integrator.scanner import facility_dir, facility_of_dir
 from carebridge.oscar.archive import (
+    PushArchive,
     ZipLimits,
     is_push_candidate,
     open_push,
@@ -23,6 +26,7 @@ from carebridge.oscar.exceptions import (
     UnsafeZip,
 )
 from carebridge.oscar.javaread import DecodeLimits
+from tests.support.pushes import patient, write_push
 
 LIMITS = ZipLimits(max_entry_bytes=10_000_000, max_total_bytes=20_000_000, max_ratio=100)
 JAVA_STREAM = b"\xac\xed\x00\x05"  # an empty Java serialization stream
@@ -182,3 +186,57 @@ def test_facility_directories_are_safe_and_reversible(name: str, directory: str)
 def test_a_name_too_long_for_a_directory_gets_none() -> None:
     assert facility_dir("x" * 255) == "x" * 255
     assert facility_dir("/" * 90) is None  # 270 bytes once encoded
+
+
+class CountingZipFile(zipfile.ZipFile):
+    """A zip that counts how often each entry is opened (the archive reads through it)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.opened: Counter[str] = Counter()
+        self.streams: list[IO[bytes]] = []
+
+    def open(self, name: str | zipfile.ZipInfo, mode: Literal["r", "w"] = "r",
+             pwd: bytes | None = None, *, force_zip64: bool = False) -> IO[bytes]:
+        self.opened[name.filename if isinstance(name, zipfile.ZipInfo) else name] += 1
+        stream = super().open(name, mode, pwd, force_zip64=force_zip64)
+        self.streams.append(stream)
+        return stream
+
+
+def test_each_ser_entry_is_decoded_once_the_header_included(tmp_path: Path) -> None:
+    push = write_push(tmp_path, "clinic-a", [[patient(1)], [patient(2)], [patient(3)]])
+    with CountingZipFile(push.main) as zf:
+        archive = PushArchive(zf, push.main.name)
+        header = archive.read_header()
+        assert archive.read_header() is header
+        objects = [obj for _entry, obj in archive.objects()]
+        archive.close()
+    assert len(archive.ser_entries) == 4
+    assert zf.opened == dict.fromkeys(archive.ser_entries, 1)
+    assert objects[0] is header.raw  # the header object read to decide, not a second decode
+    assert [o.simple_name for o in objects] == ["IntegratorFileHeader", "DemographicTransfer",
+                                                "DemographicTransfer", "DemographicTransfer",
+                                                "IntegratorFileFooter"]
+
+
+def test_the_objects_can_be_read_again(tmp_path: Path) -> None:
+    push = write_push(tmp_path, "clinic-a", [[patient(1)], [patient(2)]])
+    with open_push(push.main, LIMITS) as archive:
+        first = [obj.simple_name for _entry, obj in archive.objects()]
+        again = [obj.simple_name for _entry, obj in archive.objects()]
+        assert archive.read_header().username == "clinic-a"
+    assert first == again and len(first) == 4
+
+
+def test_closing_the_archive_closes_what_the_header_left_open(tmp_path: Path) -> None:
+    push = write_push(tmp_path, "clinic-a", [[patient(1)]])
+    with CountingZipFile(push.main) as zf:
+        archive = PushArchive(zf, push.main.name)
+        assert archive.read_header().username == "clinic-a"
+        (stream,) = zf.streams
+        assert not stream.closed  # kept for the objects after the header
+        archive.close()
+        assert stream.closed
+        assert len(list(archive.objects())) == 3  # read from the start again
+        assert all(s.closed for s in zf.streams)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
 from pathlib import Path
@@ -69,7 +68,3 @@ def make_directories(settings: Settings) -> None:
             Path(folder).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise click.ClickException(f"cannot create {folder}: {exc.strerror}") from None
-
-
-def iso(value: dt.date | None) -> str | None:
-    return value.isoformat() if value is not None else None

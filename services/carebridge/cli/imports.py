@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import logging
-import os
-import signal
 import sys
-import threading
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -20,13 +16,15 @@ from carebridge.cli.common import (
     WAIT_OPTION,
     check_secret_key,
     checked_database,
-    iso,
     make_directories,
 )
 from carebridge.config import Settings
+from carebridge.integrator.progress import LogObserver
+from carebridge.store.holder import process_holder
 
-log = logging.getLogger("carebridge")
-
+if TYPE_CHECKING:
+    from carebridge.integrator.push_import import ImportOutcome
+    from carebridge.store.database import Database
 
 class _ProgressObserver:
     """Rich progress bars on a terminal: files done and objects read."""
@@ -42,39 +40,24 @@ class _ProgressObserver:
     def objects_read(self, count: int) -> None:
         self.progress.advance(self.objects, count)
 
-    def file_finished(self, outcome: Any) -> None:
+    def file_finished(self, outcome: ImportOutcome) -> None:
         self.progress.advance(self.files)
-        self.progress.console.log(_outcome_line(outcome))
+        self.progress.console.log(outcome.summary())
 
 
-class _LogObserver:
-    def file_started(self, filename: str, entries: int) -> None:
-        log.info("importing %s (%d .ser entries)", filename, entries)
-
-    def objects_read(self, count: int) -> None:
-        pass
-
-    def file_finished(self, outcome: Any) -> None:
-        log.info("%s", _outcome_line(outcome))
+# bootstrap.watch_imports still imports the observer by this name (its owner is to switch
+# to carebridge.integrator.progress.LogObserver; then this line goes).
+_LogObserver = LogObserver
 
 
-def _outbox_delivery(database: Any, settings: Settings) -> Any:
+def _outbox_delivery(database: Database, settings: Settings) -> Callable[[], object] | None:
     """The outbox (LOS alert lines and e-mails) is delivered on every scan."""
     from carebridge.patients import outbox
     from carebridge.patients.policy import couriers
 
     ship = couriers(settings)
-    holder = f"importer:{os.getpid()}"
+    holder = process_holder("importer")
     return lambda: outbox.deliver_pending(database, ship, holder)
-
-
-def _outcome_line(outcome: Any) -> str:
-    line = f"{outcome.filename}: {outcome.result}"
-    if outcome.counts:
-        line += f" ({outcome.records} records)"
-    if outcome.reason:
-        line += f" - {outcome.reason}"
-    return line
 
 
 @click.command("import")
@@ -84,18 +67,16 @@ def _outcome_line(outcome: Any) -> str:
 @click.pass_obj
 def import_command(settings: Settings, mode: str, wait: float) -> None:
     """Import OSCAR push files from the incoming directory."""
-    from carebridge.integrator.importer import Importer, Result
+    from carebridge.integrator.importer import Importer
+    from carebridge.integrator.push_import import Result
 
     database = checked_database(settings, wait if mode == "watch" else 0.0)
     make_directories(settings)
     if mode == "watch":
+        from carebridge.bootstrap import watch_imports
+
         check_secret_key(database)
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        importer = Importer(database, settings, observer=_LogObserver())
-        log.info("watching %s every %ss", settings.incoming_dir, settings.scan_interval)
-        with contextlib.suppress(KeyboardInterrupt):
-            importer.watch(stop.is_set, stop.wait, tick=_outbox_delivery(database, settings))
+        watch_imports(database, settings)
         return
     pending = Importer(database, settings).pending()
     if sys.stderr.isatty():
@@ -104,7 +85,7 @@ def import_command(settings: Settings, mode: str, wait: float) -> None:
             outcomes = Importer(database, settings,
                                 observer=_ProgressObserver(progress, len(pending))).run_once()
     else:
-        outcomes = Importer(database, settings, observer=_LogObserver()).run_once()
+        outcomes = Importer(database, settings, observer=LogObserver()).run_once()
     if not outcomes:
         click.echo("nothing imported" if not pending else "another node is importing")
     if any(o.result == Result.ERROR for o in outcomes):
@@ -117,30 +98,15 @@ def import_command(settings: Settings, mode: str, wait: float) -> None:
 @click.pass_obj
 def import_log(settings: Settings, as_json: bool, limit: int) -> None:
     """Show the newest import log entries."""
-    from carebridge.integrator import logs
-    from carebridge.store.models import Facility
+    from carebridge.integrator.import_log import newest_entries
 
     with checked_database(settings).transaction() as session:
-        names = {f.id: f.name for f in session.query(Facility)}
-        rows = [
-            {
-                "id": r.id, "facility": names.get(r.facility_id), "filename": r.filename,
-                "checksum": r.checksum, "status": r.status, "reason": r.reason,
-                "dependsOn": r.depends_on, "counts": r.counts, "attempts": r.attempts,
-                "dateIntervalStart": iso(r.date_interval_start),
-                "dateIntervalEnd": iso(r.date_interval_end),
-                "dateCreated": iso(r.date_created), "lastUpdated": iso(r.last_updated),
-            }
-            for r in logs.every(session, limit)
-        ]
+        entries = newest_entries(session, limit)
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(json.dumps([entry.as_json() for entry in entries], indent=2))
         return
     table = Table("id", "facility", "file", "status", "records", "reason")
-    for row in rows:
-        records = sum(v for k, v in (row["counts"] or {}).items() if not k.startswith("deleted:"))
-        table.add_row(str(row["id"]), str(row["facility"]), row["filename"], row["status"],
-                      str(records), row["reason"] or "")
+    for entry in entries:
+        table.add_row(str(entry.id), str(entry.facility), entry.filename, entry.status,
+                      str(entry.records), entry.reason or "")
     Console(width=200).print(table)
-
-

@@ -12,24 +12,20 @@ lease rolls back instead of committing (fencing).
 from __future__ import annotations
 
 import datetime as dt
-import os
-import socket
-import uuid
+from typing import Any, cast
 
 from sqlalchemy import Connection, insert, text, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from carebridge.integrator.exceptions import LeaseLost
 from carebridge.store.database import Database
 from carebridge.store.engine import SQLITE_BUSY_TIMEOUT_MS
+from carebridge.store.holder import process_holder
 from carebridge.store.models import ImportLease, utcnow
 
 IMPORTER = "importer"
-
-
-def default_holder() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class Lease:
@@ -37,7 +33,7 @@ class Lease:
                  name: str = IMPORTER) -> None:
         self.db = db
         self.seconds = seconds
-        self.holder = holder or default_holder()
+        self.holder = holder or process_holder()
         self.name = name
 
     def acquire(self, current_file: str | None = None) -> bool:
@@ -71,11 +67,12 @@ class Lease:
     def renew(self, session: Session, current_file: str | None = None) -> None:
         """Extend the lease inside ``session``'s transaction; LeaseLost if it is not ours."""
         table = ImportLease.__table__
-        result = session.execute(
+        # An UPDATE's result is a CursorResult (which has rowcount); execute() is typed Result.
+        result = cast("CursorResult[Any]", session.execute(
             update(table)
             .where(table.c.name == self.name, table.c.holder == self.holder)
             .values(expires_at=self._expiry(utcnow()), current_file=current_file)
-        )
+        ))
         if result.rowcount != 1:
             raise LeaseLost(f"importer lease {self.name!r} is no longer held by {self.holder}")
 

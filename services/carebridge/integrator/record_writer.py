@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import bindparam, delete, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import Session
 
 from carebridge.oscar.cached_records import (
@@ -105,7 +106,7 @@ class RecordWriter:
         if op.keep:
             params["keep"] = sorted(op.keep)
         statement = self._delete_statement(op.demographic_no is not None, bool(op.keep))
-        deleted = self.session.execute(statement, params).rowcount or 0
+        deleted = _rowcount(self.session.execute(statement, params))
         if deleted:
             self.counts["deleted:" + op.record_type] += deleted
 
@@ -146,6 +147,12 @@ class RecordWriter:
             )
             .values(document_sha256=sha)
         )
-        linked = (result.rowcount or 0) > 0
+        linked = _rowcount(result) > 0
         self.counts["documents_stored" if linked else "documents_unlinked"] += 1
         return linked
+
+
+def _rowcount(result: Result[Any]) -> int:
+    # An UPDATE's or DELETE's result is a CursorResult (which has rowcount); execute() is
+    # typed Result.
+    return cast("CursorResult[Any]", result).rowcount or 0

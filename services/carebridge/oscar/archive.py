@@ -8,6 +8,7 @@ the header and footer OSCAR writes.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import io
@@ -117,7 +118,12 @@ class DocumentMeta:
 
 
 class PushArchive:
-    """An opened, checked main zip: its .ser entries in order and its document list."""
+    """An opened, checked main zip: its .ser entries in order and its document list.
+
+    Each entry is decoded once: ``read_header`` decodes the first object of the first
+    .ser and keeps that stream open, and ``objects``/``sized_objects`` go on from there
+    (yielding the header object already read) instead of starting the entry again.
+    """
 
     def __init__(self, zf: zipfile.ZipFile, name: str, decode: DecodeLimits | None = None) -> None:
         self._zf = zf
@@ -125,11 +131,21 @@ class PushArchive:
         self.decode = decode or DecodeLimits()
         self.ser_entries = _ser_entries(zf)
         self._meta_entry = _meta_entry(zf)
+        self._meta: list[DocumentMeta] | None = None
+        self._header: _FirstObject | None = None
+        # The first .ser, open just past its header: where reading the objects goes on.
+        self._unread: _OpenEntry | None = None
 
     def open_entry(self, entry: str) -> IO[bytes]:
         return self._zf.open(entry)
 
     def document_meta(self) -> list[DocumentMeta]:
+        """The documents the push lists (read once; the -Docs.zip holds their bytes)."""
+        if self._meta is None:
+            self._meta = self._read_document_meta()
+        return self._meta
+
+    def _read_document_meta(self) -> list[DocumentMeta]:
         if self._meta_entry is None:
             return []
         size = self._zf.getinfo(self._meta_entry).file_size
@@ -142,6 +158,12 @@ class PushArchive:
             text = fh.read().decode("utf-8", errors="replace")
         return parse_document_meta(text, self._meta_entry)
 
+    def read_header(self) -> Header:
+        """The IntegratorFileHeader, the first object of the first .ser (decoded once)."""
+        if self._header is None:
+            self._header, self._unread = self._open_first_entry()
+        return self._header.header
+
     def objects(self) -> Iterator[tuple[str, Any]]:
         """Every object of every .ser entry in order, header and footer checked.
 
@@ -153,15 +175,24 @@ class PushArchive:
 
     def sized_objects(self) -> Iterator[tuple[str, Any, int]]:
         """``objects()`` with each object's estimated size as JSON (to batch writes by)."""
-        last_entry = self.ser_entries[-1]
-        first = True
+        first_entry, last_entry = self.ser_entries[0], self.ser_entries[-1]
+        if self._header is None or self._unread is None:
+            # Not read yet, or read through before: start the first entry (again).
+            self.close()
+            self._header, self._unread = self._open_first_entry()
+        first, unread = self._header, self._unread
+        self._unread = None
+        yield first_entry, first.header.raw, first.size
         footer = False  # the object before is the footer (objects are not kept)
         for entry in self.ser_entries:
-            with self._buffered(entry) as stream:
-                for obj, size in iter_sized(stream, entry, self.decode):
-                    if first:
-                        parse_header(obj, entry)
-                        first = False
+            with contextlib.ExitStack() as stack:
+                if entry == first_entry:
+                    stack.callback(unread.stream.close)
+                    objects = unread.objects
+                else:
+                    objects = iter_sized(stack.enter_context(_buffered(self._zf, entry)),
+                                         entry, self.decode)
+                for obj, size in objects:
                     if footer:
                         raise PushFormatError("objects follow IntegratorFileFooter", entry)
                     footer = _is(obj, FOOTER_CLASS)
@@ -169,21 +200,51 @@ class PushArchive:
                     del obj
             if entry != last_entry and footer:
                 raise PushFormatError("IntegratorFileFooter before the last .ser entry", entry)
-        if first:
-            raise PushFormatError("no IntegratorFileHeader: the push holds no objects")
         if not footer:
             raise PushFormatError(
                 "the last .ser does not end with IntegratorFileFooter (incomplete push)",
                 last_entry,
             )
 
-    def _buffered(self, entry: str) -> IO[bytes]:
-        # The decoder reads a few bytes at a time; a C buffer in front of the
-        # inflater makes those reads cheap.
-        return io.BufferedReader(self._zf.open(entry), _READ_BUFFER)  # type: ignore[arg-type]
+    def close(self) -> None:
+        """Close the first entry's stream if a header was read and the objects were not."""
+        unread, self._unread = self._unread, None
+        if unread is not None:
+            unread.stream.close()
 
-    def read_header(self) -> Header:
-        return _first_header(self._zf, self.ser_entries[0], self.decode)
+    def _open_first_entry(self) -> tuple[_FirstObject, _OpenEntry]:
+        entry = self.ser_entries[0]
+        stream = _buffered(self._zf, entry)
+        try:
+            objects = iter_sized(stream, entry, self.decode)
+            first = next(objects, None)
+            if first is None:
+                raise PushFormatError("no IntegratorFileHeader: the first .ser is empty", entry)
+            header = _FirstObject(parse_header(first[0], entry), first[1])
+        except BaseException:
+            stream.close()
+            raise
+        return header, _OpenEntry(stream, objects)
+
+
+@dataclass(frozen=True, slots=True)
+class _FirstObject:
+    header: Header
+    size: int  # as JSON, like every object sized_objects() yields
+
+
+@dataclass(frozen=True, slots=True)
+class _OpenEntry:
+    stream: IO[bytes]
+    objects: Iterator[tuple[Any, int]]  # what is left of it, decoded as it is read
+
+
+def _buffered(zf: zipfile.ZipFile, entry: str) -> IO[bytes]:
+    # The decoder reads a few bytes at a time; a C buffer in front of the inflater
+    # makes those reads cheap.
+    raw = zf.open(entry)
+    assert isinstance(raw, zipfile.ZipExtFile)  # what reading gives (typed as any IO[bytes])
+    return io.BufferedReader(raw, _READ_BUFFER)
 
 
 @contextmanager
@@ -202,7 +263,11 @@ def open_zip(path: Path, limits: ZipLimits) -> Iterator[zipfile.ZipFile]:
 def open_push(path: Path, limits: ZipLimits,
               decode: DecodeLimits | None = None) -> Iterator[PushArchive]:
     with open_zip(path, limits) as zf:
-        yield PushArchive(zf, path.name, decode)
+        archive = PushArchive(zf, path.name, decode)
+        try:
+            yield archive
+        finally:
+            archive.close()
 
 
 def peek_header(path: Path, decode: DecodeLimits | None = None) -> Header | None:
@@ -222,16 +287,12 @@ def peek_header(path: Path, decode: DecodeLimits | None = None) -> Header | None
             _check_entry_name(info.filename)
             if info.flag_bits & 0x1:
                 return None
-            return _first_header(zf, info.filename, decode or DecodeLimits())
+            with _buffered(zf, info.filename) as stream:
+                for obj, _size in iter_sized(stream, info.filename, decode or DecodeLimits()):
+                    return parse_header(obj, info.filename)
+            return None
     except (PushFileError, zipfile.BadZipFile, OSError, ValueError, EOFError):
         return None
-
-
-def _first_header(zf: zipfile.ZipFile, entry: str, decode: DecodeLimits) -> Header:
-    with io.BufferedReader(zf.open(entry), _READ_BUFFER) as stream:  # type: ignore[arg-type]
-        for obj, _size in iter_sized(stream, entry, decode):
-            return parse_header(obj, entry)
-    raise PushFormatError("no IntegratorFileHeader: the first .ser is empty", entry)
 
 
 def check_zip(zf: zipfile.ZipFile, limits: ZipLimits) -> None:

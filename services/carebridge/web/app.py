@@ -9,17 +9,15 @@ from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
 
-from sqlalchemy import func, select
-
 from carebridge.config import Settings
 from carebridge.contracts import contract_path
+from carebridge.integrator import import_log
 from carebridge.soap.app import ServiceEnv
 from carebridge.soap.exceptions import RequestRejected
 from carebridge.soap.faults import fault_document
 from carebridge.soap.services import facility as facility_service
 from carebridge.soap.services import patients as patient_service
 from carebridge.store.database import Database
-from carebridge.store.models import ImportLog
 from carebridge.web import metrics, status
 from carebridge.web.drain import is_draining
 from carebridge.web.limits import read_capped_body, require_xml
@@ -78,7 +76,8 @@ class CarebridgeApp:
             return start_response(status, headers, exc_info) if exc_info else start_response(
                 status, headers)
 
-        return service(environ, counting_start_response)
+        body: Iterable[bytes] = service(environ, counting_start_response)
+        return body
 
     def _health(self, start_response: StartResponse) -> Iterable[bytes]:
         if is_draining():
@@ -95,16 +94,14 @@ class CarebridgeApp:
     def _database_gauges(self) -> list[Any]:
         try:
             with self.db.transaction() as session:
-                rows = session.execute(
-                    select(ImportLog.status, func.count()).group_by(ImportLog.status)
-                ).all()
+                counts: dict[str, int] | None = import_log.count_by_status(session)
         except Exception:
-            rows = None
-        found = [] if rows is None else [metrics.gauge(
+            counts = None
+        found = [] if counts is None else [metrics.gauge(
             "carebridge_import_logs", "Import log entries by status",
-            {(status,): count for status, count in rows}, ("status",))]
+            {(status,): count for status, count in counts.items()}, ("status",))]
         return [*found, metrics.gauge("carebridge_database_up", "1 when the database answers",
-                                      {(): int(rows is not None)})]
+                                      {(): int(counts is not None)})]
 
 
 def _refusal(error: RequestRejected, start_response: StartResponse) -> Iterable[bytes]:

@@ -22,13 +22,14 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from carebridge.integrator import import_log
+from carebridge.integrator.import_log import ImportLogEntry, record_count
 from carebridge.store.credentials import check_password
 from carebridge.store.database import Database
 from carebridge.store.facilities import find_facility, list_facilities
-from carebridge.store.models import Facility, ImportLog, ImportStatus
+from carebridge.store.models import ImportStatus
 
 log = logging.getLogger(__name__)
 
@@ -97,35 +98,8 @@ class Filters:
 
 
 @dataclass(frozen=True)
-class StatusRow:
-    id: int
-    facility: str | None
-    filename: str
-    checksum: str
-    status: str
-    reason: str | None
-    depends_on: str | None
-    date_interval_start: dt.datetime | None
-    date_interval_end: dt.datetime | None
-    counts: Mapping[str, int]
-    attempts: int
-    date_created: dt.datetime
-    last_updated: dt.datetime
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id, "facility": self.facility, "filename": self.filename,
-            "checksum": self.checksum, "status": self.status, "reason": self.reason,
-            "dependsOn": self.depends_on, "counts": dict(self.counts), "attempts": self.attempts,
-            "dateIntervalStart": _iso(self.date_interval_start),
-            "dateIntervalEnd": _iso(self.date_interval_end),
-            "dateCreated": _iso(self.date_created), "lastUpdated": _iso(self.last_updated),
-        }
-
-
-@dataclass(frozen=True)
 class Page:
-    rows: list[StatusRow]
+    rows: list[ImportLogEntry]
     next_before: int | None  # pass as ``before`` for the next (older) page; None: no more
 
 
@@ -134,29 +108,13 @@ class Page:
 
 def import_log_page(session: Session, viewer: Viewer, filters: Filters) -> Page:
     """The import log newest first, scoped to what ``viewer`` may see."""
-    query = select(ImportLog, Facility.name).outerjoin(Facility,
-                                                       ImportLog.facility_id == Facility.id)
-    if not viewer.is_admin:
-        query = query.where(ImportLog.facility_id == viewer.facility_id)
-    elif filters.facility:
-        query = query.where(Facility.name == filters.facility)
-    if filters.status:
-        query = query.where(ImportLog.status == filters.status)
-    if filters.before is not None:
-        query = query.where(ImportLog.id < filters.before)
-    found = session.execute(query.order_by(ImportLog.id.desc()).limit(filters.limit + 1)).all()
-    rows = [_row(entry, name) for entry, name in found[:filters.limit]]
+    found = import_log.newest_entries(
+        session, filters.limit + 1,
+        facility_id=None if viewer.is_admin else viewer.facility_id,
+        facility_name=filters.facility if viewer.is_admin and filters.facility else None,
+        status=filters.status, before=filters.before)
+    rows = found[:filters.limit]
     return Page(rows, rows[-1].id if len(found) > filters.limit else None)
-
-
-def _row(entry: ImportLog, facility: str | None) -> StatusRow:
-    return StatusRow(
-        id=entry.id, facility=facility, filename=entry.filename, checksum=entry.checksum,
-        status=entry.status, reason=entry.reason, depends_on=entry.depends_on,
-        date_interval_start=entry.date_interval_start, date_interval_end=entry.date_interval_end,
-        counts=dict(entry.counts or {}), attempts=entry.attempts,
-        date_created=entry.date_created, last_updated=entry.last_updated,
-    )
 
 
 def parse_filters(query_string: str, viewer: Viewer) -> Filters:
@@ -279,7 +237,7 @@ def _select(name: str, label: str, empty: str, choices: Iterable[str], chosen: s
     return f'<label>{escape(label)}<select name="{name}">{"".join(options)}</select></label>'
 
 
-def _render_row(row: StatusRow) -> str:
+def _render_row(row: ImportLogEntry) -> str:
     status_class = f"status-{row.status}" if row.status in STATUSES else "status-other"
     interval = (f"<span>{escape(_when(row.date_interval_start))} \N{EN DASH}</span> "
                 f"<span>{escape(_when(row.date_interval_end))}</span>")
@@ -301,17 +259,13 @@ def compact_counts(counts: Mapping[str, int]) -> str:
     """``"223 records: CachedAppointment 3 · DemographicTransfer 220"``; deletions listed too."""
     if not counts:
         return "—"
-    records = sum(v for k, v in counts.items() if not k.startswith(("deleted:", "documents")))
+    records = record_count(counts)
     detail = " · ".join(f"{name} {count}" for name, count in sorted(counts.items()))
     return f"{records} record{'' if records == 1 else 's'}: {detail}"
 
 
 def _when(value: dt.datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%SZ") if value is not None else "—"
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 # -- WSGI -------------------------------------------------------------------------------

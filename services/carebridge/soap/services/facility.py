@@ -1,7 +1,7 @@
 """FacilityService: the part of OSCAR's CAISI Integrator FacilityWs that reports file status.
 
-Thin Spyne adapter over ``integrator.status``; the contract is
-``wsdl/FacilityService.wsdl`` and a contract test keeps Spyne's WSDL equal to it.
+Thin Spyne adapter over ``integrator.import_log`` and ``integrator.facility_info``; the
+contract is ``wsdl/FacilityService.wsdl`` and a contract test keeps Spyne's WSDL equal to it.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from spyne.server.wsgi import WsgiApplication
 from sqlalchemy.orm import Session
 
 from carebridge.contracts import FACILITY_SERVICE, contract_path
-from carebridge.integrator import status
+from carebridge.integrator import facility_info, import_log
 from carebridge.soap.app import RequestContext, ServiceEnv, as_utc, soap_application
 from carebridge.store.models import ImportLog as ImportLogRow
 
@@ -117,14 +117,14 @@ class FacilityWs(ServiceBase):
          _operation_name="getImportLogByFilenameAndChecksum",
          _out_message_name="getImportLogByFilenameAndChecksumResponse")
     def get_import_log_by_filename_and_checksum(ctx, arg0, arg1):  # type: ignore[no-untyped-def]
-        rows = _call(ctx, lambda s, fid: status.import_logs_for_file(s, fid, arg0, arg1))
+        rows = _call(ctx, lambda s, fid: import_log.for_file(s, fid, arg0, arg1))
         return [ImportLog.from_row(r) for r in rows]
 
     @rpc(_opt(DateTime), _args=("arg0",), _returns=_IMPORT_LOGS, _out_variable_name="return",
          _port_type="FacilityWs", _operation_name="getImportLogsSince",
          _out_message_name="getImportLogsSinceResponse")
     def get_import_logs_since(ctx, arg0):  # type: ignore[no-untyped-def]
-        rows = _call(ctx, lambda s, fid: status.import_logs_since(s, fid, as_utc(arg0)))
+        rows = _call(ctx, lambda s, fid: import_log.since(s, fid, as_utc(arg0)))
         return [ImportLog.from_row(r) for r in rows]
 
     @rpc(_opt(Unicode), _opt(Unicode), _opt(DateTime), _opt(DateTime), _opt(Unicode),
@@ -133,14 +133,14 @@ class FacilityWs(ServiceBase):
          _out_message_name="canProcessFileResponse")
     def can_process_file(ctx, arg0, arg1, arg2, arg3, arg4):  # type: ignore[no-untyped-def]
         return _call(
-            ctx, lambda s, fid: status.can_process_file(s, fid, arg1, as_utc(arg3), arg4)
+            ctx, lambda s, fid: import_log.can_process_file(s, fid, arg1, as_utc(arg3), arg4)
         )
 
     @rpc(_returns=CachedFacility.customize(min_occurs=0, nillable=False),
          _out_variable_name="return", _port_type="FacilityWs", _operation_name="getMyFacility",
          _out_message_name="getMyFacilityResponse")
     def get_my_facility(ctx):  # type: ignore[no-untyped-def]
-        info = _call(ctx, status.my_facility)
+        info = _call(ctx, facility_info.my_facility)
         if info is None:
             return None
         return CachedFacility(

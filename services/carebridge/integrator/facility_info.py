@@ -1,8 +1,4 @@
-"""The file-status questions OSCAR asks, as plain functions over a session.
-
-FacilityService adapts these to SOAP; the CLI and the tests call them directly.
-A facility only ever sees its own rows: every query is scoped by its id.
-"""
+"""getMyFacility: a facility as its last push described it (CachedFacility), else its account."""
 
 from __future__ import annotations
 
@@ -13,34 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carebridge.integrator import logs
-from carebridge.integrator.prerequisites import decide
 from carebridge.oscar.cached_records import FACILITY_TYPE
-from carebridge.store.models import CachedRecord, Facility, ImportLog
-
-
-def import_logs_for_file(
-    session: Session, facility_id: int, filename: str | None, checksum: str | None
-) -> list[ImportLog]:
-    return logs.by_filename_and_checksum(session, facility_id, filename, checksum)
-
-
-def import_logs_since(
-    session: Session, facility_id: int, start: dt.datetime | None
-) -> list[ImportLog]:
-    return logs.since(session, facility_id, start)
-
-
-def can_process_file(
-    session: Session,
-    facility_id: int,
-    checksum: str | None,
-    end_date: dt.datetime | None,
-    depends_on: str | None,
-) -> str:
-    """The importer's own decision for such a file (filename and start date are not used)."""
-    return decide(logs.last_completed(session, facility_id), checksum or "", end_date,
-                  depends_on).value
+from carebridge.store.models import CachedRecord, Facility
 
 
 @dataclass(frozen=True)
