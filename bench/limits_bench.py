@@ -89,7 +89,7 @@ def import_once(push: BuiltPush, work: Path, database_url: str | None = None
     subprocess.run([SCRIPT, "db", "upgrade"], env=env, check=True, capture_output=True)
     subprocess.run([SCRIPT, "facility", "add", "clinic-a", "--password", "pw"], env=env,
                    check=True, capture_output=True)
-    deliver(push, settings.incoming_dir)
+    deliver(push, settings.importer.incoming_dir)
     measured = import_once_measured(settings, work)
     last = [line for line in measured.stderr.splitlines() if push.main.name in line]
     return measured, (last[-1].split(push.main.name + ": ", 1)[-1] if last else "?")

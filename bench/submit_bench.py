@@ -108,7 +108,8 @@ def start_echo(log: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-k",
-         "carebridge.web.worker.SlowClientWorker", "--threads", str(Settings().worker_threads),
+         "carebridge.web.worker.SlowClientWorker",
+         "--threads", str(Settings().server.worker_threads),
          "--bind",
          f"127.0.0.1:{port}", "--access-logfile", "-", "--no-control-socket",
          "bench.echo_app:application"],

@@ -52,7 +52,8 @@ def make_settings(root: Path, database_url: str, **overrides: object) -> Setting
     }
     values.update(overrides)
     settings = Settings.build(values)
-    for folder in (settings.incoming_dir, settings.archive_dir, settings.work_dir):
+    importer = settings.importer
+    for folder in (importer.incoming_dir, importer.archive_dir, importer.work_dir):
         Path(folder).mkdir(parents=True, exist_ok=True)
     return settings
 

@@ -98,7 +98,7 @@ def _exercise(cluster: LocalCluster, options: ExerciseOptions, plan: list[str],
               started: float, say: Callable[[str], object]) -> ExerciseResult:
     assert cluster.settings is not None
     db = Database(cluster.settings)
-    incoming = cluster.settings.incoming_dir
+    incoming = cluster.settings.importer.incoming_dir
     try:
         password = uuid.uuid4().hex
         with db.transaction() as session:
@@ -120,7 +120,7 @@ def _exercise(cluster: LocalCluster, options: ExerciseOptions, plan: list[str],
         finally:
             report = chaos.stop()
         if not report.importer_kills and options.pushes:
-            ship(emr_out, cluster.settings.incoming_dir)  # the load ended before that event
+            ship(emr_out, incoming)  # the load ended before that event
         _wait_for_imports(db, len(pushes), timeout=120 + 4 * options.lease_seconds)
         messages = [m for story in stories for m in story]
         summary = summarize(db, FACILITY, messages, load, pushes,

@@ -51,7 +51,7 @@ class LocalCluster:
         config = render_config(f"127.0.0.1:{self.port}",
                                [(f"node{i + 1}", f"127.0.0.1:{n.port}")
                                 for i, n in enumerate(self.nodes)],
-                               max_body_bytes=self.settings.max_request_bytes)
+                               max_body_bytes=self.settings.server.max_request_bytes)
         self.haproxy = HAProxy(config, self.root / "haproxy").start()
         wait_http_ok(self.url + "/health", timeout=30)
         return self

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import signal
 import subprocess
@@ -17,8 +16,8 @@ from carebridge_lab.net import free_port, wait_http_ok
 def settings_env(settings: Settings) -> dict[str, str]:
     """The CAREBRIDGE_* variables that reproduce ``settings`` in a child process."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAREBRIDGE_")}
-    for field in dataclasses.fields(settings):
-        env["CAREBRIDGE_" + field.name.upper()] = str(getattr(settings, field.name))
+    for name, value in settings.outside().items():
+        env["CAREBRIDGE_" + name.upper()] = str(value)
     return env
 
 
@@ -29,7 +28,7 @@ class Node:
         self.importer = importer
         self.port = free_port()
         self.workers = workers
-        self.log_path = (log_dir or Path(str(settings.work_dir))) / f"node-{self.port}.log"
+        self.log_path = (log_dir or Path(str(settings.importer.work_dir))) / f"node-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
     @property

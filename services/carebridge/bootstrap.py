@@ -3,7 +3,7 @@
 ``carebridge serve`` builds its Settings once and hands that object on: to gunicorn's
 workers (:func:`web_application`, called in each worker after it forks), to the server
 options and hooks (:func:`server_options`) and to the background work beside the workers
-(:func:`background`: the importer loop and its outbox-delivery tick). Plain gunicorn runs the
+(:func:`background`: the outbox worker loop and the importer loop). Plain gunicorn runs the
 same options and hooks through deploy/gunicorn.conf.py (:func:`config_file_options`) and the
 same application through ``carebridge.wsgi``, each from ``Settings.from_env()``.
 
@@ -24,6 +24,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from carebridge.config import ConfigError, Settings
@@ -76,17 +77,17 @@ def config_file_options() -> dict[str, Any]:
 
 
 def serve(settings: Settings, bind: str, workers: int, importer: bool) -> None:
-    """gunicorn until it stops, with the importer loop beside it unless ``importer`` is
-    False."""
+    """gunicorn until it stops, with the background work beside it: the outbox worker loop,
+    and the importer loop unless ``importer`` is False."""
     from carebridge.web.server import run_gunicorn
 
-    with background(settings) if importer else contextlib.nullcontext():
+    with background(settings, importer):
         run_gunicorn(server_options(settings, bind, workers),
                      partial(web_application, settings))
 
 
 @contextlib.contextmanager
-def background(settings: Settings) -> Iterator[None]:
+def background(settings: Settings, importer: bool = True) -> Iterator[None]:
     """The work beside the web workers, in one child process forked with this Settings
     object (nothing re-read); on exit it gets SIGTERM, and SIGKILL after STOP_SECONDS."""
     owner = os.getpid()
@@ -94,7 +95,7 @@ def background(settings: Settings) -> Iterator[None]:
     pid = os.fork()
     if pid == 0:
         os.close(sentinel)
-        _child(settings)
+        _child(settings, importer)
     os.close(child_end)
     try:
         yield
@@ -105,42 +106,63 @@ def background(settings: Settings) -> Iterator[None]:
         os.close(sentinel)
 
 
-def _child(settings: Settings) -> NoReturn:
+BACKGROUND_NAME = "carebridge-bg"  # what ps and /proc/<pid>/comm show for the child
+
+
+def _child(settings: Settings, importer: bool) -> NoReturn:
     code = 1
+    with contextlib.suppress(OSError):  # Linux; elsewhere it keeps its parent's name
+        Path("/proc/self/comm").write_text(BACKGROUND_NAME)
     try:
-        _background_main(settings)
+        _background_main(settings, importer)
         code = 0
     except Exception:
-        log.exception("the importer loop stopped")
+        log.exception("the background work stopped")
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)  # never back into the parent's stack (click, gunicorn)
 
 
-def _background_main(settings: Settings) -> None:
+def _background_main(settings: Settings, importer: bool) -> None:
     from carebridge.store.database import Database
 
     database = Database(settings)  # its own engine: none is shared across a fork
     try:
-        watch_imports(database, settings)
+        run_background(database, settings, importer=importer)
     finally:
         database.dispose()
 
 
-def watch_imports(database: Database, settings: Settings) -> None:
-    """The importer loop until SIGTERM or Ctrl-C; after each scan, LOS e-mails left in the
-    outbox are retried."""
-    # Still in the CLI module; they belong below it (see /tmp/notes/bootstrap-11.md).
-    from carebridge.cli.imports import _LogObserver, _outbox_delivery
+def run_background(database: Database, settings: Settings, *, importer: bool = True) -> None:
+    """Until SIGTERM or Ctrl-C: the outbox worker loop (a thread) and, with ``importer``,
+    the importer loop; without it, just the outbox."""
     from carebridge.integrator.importer import Importer
+    from carebridge.integrator.progress import LogObserver
+    from carebridge.patients import outbox
+    from carebridge.patients.policy import couriers
+    from carebridge.store.holder import process_holder
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    importer = Importer(database, settings, observer=_LogObserver())
-    log.info("watching %s every %ss", settings.incoming_dir, settings.scan_interval)
-    with contextlib.suppress(KeyboardInterrupt):
-        importer.watch(stop.is_set, stop.wait, tick=_outbox_delivery(database, settings))
+    delivery = threading.Thread(
+        target=outbox.work, name="outbox", daemon=True,
+        args=(database, couriers(settings), process_holder("outbox"), stop.is_set, stop.wait,
+              settings.server.outbox_interval))
+    delivery.start()
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            if importer:
+                log.info("watching %s every %ss", settings.importer.incoming_dir,
+                         settings.importer.scan_interval)
+                Importer(database, settings, observer=LogObserver()).watch(stop.is_set,
+                                                                           stop.wait)
+            else:
+                while not stop.wait(3600):
+                    pass
+    finally:
+        stop.set()
+        delivery.join(STOP_SECONDS)
 
 
 def _stop(pid: int, sentinel: int) -> None:

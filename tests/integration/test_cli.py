@@ -26,7 +26,7 @@ def test_first_run_facilities_import_and_log(tmp_path: Path, make_push: PushFact
     assert [(f["name"], f["digest"]) for f in listed] == [("clinic-a", True)]
 
     push = make_push(patients=3)
-    deliver(push, settings.incoming_dir)
+    deliver(push, settings.importer.incoming_dir)
     imported = carebridge("import", "--once", settings=settings)
     assert imported.returncode == 0, imported.stderr
     assert f"{push.main.name}: COMPLETED ({push.records} records)" in imported.stderr
@@ -41,7 +41,7 @@ def test_import_of_a_broken_file_exits_non_zero(tmp_path: Path, make_push: PushF
     settings = make_settings(tmp_path, f"sqlite:///{tmp_path}/cli.sqlite")
     carebridge("db", "upgrade", settings=settings)
     carebridge("facility", "add", "clinic-a", "--password", "pw", settings=settings)
-    deliver(make_push(patients=2, footer=False), settings.incoming_dir)
+    deliver(make_push(patients=2, footer=False), settings.importer.incoming_dir)
     result = carebridge("import", "--once", settings=settings)
     assert result.returncode == 1
     assert "ERROR" in result.stderr and "IntegratorFileFooter" in result.stderr
@@ -52,7 +52,7 @@ def test_import_shows_progress_bars_on_a_terminal(tmp_path: Path, make_push: Pus
     carebridge("db", "upgrade", settings=settings)
     carebridge("facility", "add", "clinic-a", "--password", "pw", settings=settings)
     push = make_push(patients=40)
-    deliver(push, settings.incoming_dir)
+    deliver(push, settings.importer.incoming_dir)
     code, text = in_terminal(["import", "--once"], settings)
     assert code == 0
     assert "━" in text  # rich's bar

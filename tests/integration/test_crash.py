@@ -35,7 +35,7 @@ def test_importer_killed_mid_file_is_completed_by_the_next_run(
 ) -> None:
     settings = make_settings(tmp_path, settings.database_url, lease_seconds=2)
     push = make_push(patients=1500)
-    deliver(push, settings.incoming_dir)
+    deliver(push, settings.importer.incoming_dir)
 
     victim = subprocess.Popen([sys.executable, "-m", "carebridge", "import", "--once"],
                               env=settings_env(settings), stdout=subprocess.DEVNULL,
@@ -52,7 +52,7 @@ def test_importer_killed_mid_file_is_completed_by_the_next_run(
     (row,) = _log_rows(db)
     assert row.status == "PROCESSING"
     assert _records(db) == 0  # nothing of the half-read file is visible
-    assert (settings.incoming_dir / push.main.name).exists()
+    assert (settings.importer.incoming_dir / push.main.name).exists()
 
     time.sleep(2.2)  # the dead importer's lease expires
     done = carebridge("import", "--once", settings=settings)
@@ -61,5 +61,5 @@ def test_importer_killed_mid_file_is_completed_by_the_next_run(
     (row,) = _log_rows(db)
     assert row.status == "COMPLETED" and row.attempts == 2
     assert _records(db) == push.records
-    assert (settings.archive_dir / push.main.name).exists()
-    assert not (settings.incoming_dir / push.main.name).exists()
+    assert (settings.importer.archive_dir / push.main.name).exists()
+    assert not (settings.importer.incoming_dir / push.main.name).exists()

@@ -71,7 +71,7 @@ def test_full_then_delta_then_missing_prerequisite(tmp_path: Path) -> None:
     integrator = Database(settings)
     add_facilities(integrator)
     node = Node(settings, importer=True).start()
-    emr = EmrDatabase(settings.emr_database_url)
+    emr = EmrDatabase(settings.emr.database_url)
     try:
         seeded = carebridge(settings, "emr", "seed", "--patients", "30",
                             "--integrator-url", node.url + "/caisi_integrator/ws",
@@ -81,12 +81,12 @@ def test_full_then_delta_then_missing_prerequisite(tmp_path: Path) -> None:
         # 1. The first push is full; shipped, imported by `serve`, and reported COMPLETED.
         first = carebridge(settings, "emr", "export")
         assert first.returncode == 0, first.stderr
-        (first_zip,) = settings.emr_export_dir.glob("IntegratorPush_*[0-9].zip")
+        (first_zip,) = settings.emr.export_dir.glob("IntegratorPush_*[0-9].zip")
         header, patients = push_contents(first_zip)
         assert header.get("dependsOn") is None and len(patients) == 30
         first_checksum = _checksum(emr, first_zip.name)
         assert carebridge(settings, "emr", "ship", "--to",
-                          str(settings.incoming_dir)).returncode == 0
+                          str(settings.importer.incoming_dir)).returncode == 0
         wait_for_status(settings, emr, first_zip.name, "COMPLETED")
 
         # 2. Three patients change (demographics, a note, an appointment's patient).
@@ -103,12 +103,12 @@ def test_full_then_delta_then_missing_prerequisite(tmp_path: Path) -> None:
         time.sleep(1.1)
         second = carebridge(settings, "emr", "export")
         assert second.returncode == 0, second.stderr
-        second_zip = _newest(settings.emr_export_dir)
+        second_zip = _newest(settings.emr.export_dir)
         header, patients = push_contents(second_zip)
         assert patients == changed
         assert header.get("dependsOn") == first_checksum
         assert carebridge(settings, "emr", "ship", "--to",
-                          str(settings.incoming_dir)).returncode == 0
+                          str(settings.importer.incoming_dir)).returncode == 0
         wait_for_status(settings, emr, second_zip.name, "COMPLETED")
         with integrator.transaction() as session:
             payload = session.scalars(select(CachedRecord.payload).where(
@@ -119,13 +119,13 @@ def test_full_then_delta_then_missing_prerequisite(tmp_path: Path) -> None:
         # 3. A push whose prerequisite never reaches the integrator ends ERROR on both sides.
         touch_patient(emr, 1005)
         assert carebridge(settings, "emr", "export").returncode == 0
-        lost = _newest(settings.emr_export_dir)
+        lost = _newest(settings.emr.export_dir)
         lost.rename(tmp_path / lost.name)  # never shipped
         touch_patient(emr, 1006)
         assert carebridge(settings, "emr", "export").returncode == 0
-        orphan = _newest(settings.emr_export_dir)
+        orphan = _newest(settings.emr.export_dir)
         assert carebridge(settings, "emr", "ship", "--to",
-                          str(settings.incoming_dir)).returncode == 0
+                          str(settings.importer.incoming_dir)).returncode == 0
         wait_for_status(settings, emr, orphan.name, "ERROR")
     finally:
         node.stop()
@@ -171,7 +171,7 @@ def test_unreachable_integrator_changes_nothing(tmp_path: Path) -> None:
     result = carebridge(settings, "emr", "check-status", "--timeout", "1")
     assert result.returncode == 1
     assert "did not answer" in result.stderr and "Traceback" not in result.stderr
-    emr = EmrDatabase(settings.emr_database_url)
+    emr = EmrDatabase(settings.emr.database_url)
     with emr.transaction() as session:
         assert session.scalars(select(IntegratorFileLog.integratorStatus)).all() == [None]
     emr.dispose()

@@ -25,7 +25,7 @@ def test_serve_imports_and_reports_status(tmp_path: Path, make_push: PushFactory
     node = Node(settings, importer=True).start()
     try:
         push = make_push(patients=12)
-        deliver(push, settings.incoming_dir)
+        deliver(push, settings.importer.incoming_dir)
         client = zeep.Client(str(contract_path("wsdl", "FacilityService.wsdl")),
                              wsse=UsernameToken("clinic-a", "secret-a"))
         service = client.create_service(BINDING, node.url + PATH)
@@ -37,7 +37,7 @@ def test_serve_imports_and_reports_status(tmp_path: Path, make_push: PushFactory
                 break
             time.sleep(0.3)
         assert [(log.filename, log.status) for log in logs] == [(push.main.name, "COMPLETED")]
-        assert (settings.archive_dir / push.main.name).exists()
+        assert (settings.importer.archive_dir / push.main.name).exists()
     finally:
         node.stop()
         db.dispose()

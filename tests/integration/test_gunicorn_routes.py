@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from carebridge.bootstrap import BACKGROUND_NAME
 from carebridge_lab.net import free_port, wait_http_ok
 from tests.conftest import make_settings
 from tests.support.server import carebridge, settings_env
@@ -52,14 +53,15 @@ class Started:
         return self.log_path.read_text(errors="replace")
 
     def children(self) -> set[int]:
-        """The master's child processes (its workers, and an importer if it runs one)."""
+        """The master's gunicorn workers (not its background child, if it runs one)."""
         found = set()
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
+                name, rest = stat.read_text().split(" (", 1)[1].rsplit(")", 1)
+                fields = rest.split()
+            except (OSError, IndexError, ValueError):
                 continue  # gone meanwhile
-            if int(fields[1]) == self.process.pid:
+            if int(fields[1]) == self.process.pid and name != BACKGROUND_NAME:
                 found.add(int(stat.parent.name))
         return found
 

@@ -68,7 +68,7 @@ def test_a_good_push_takes_at_most_three_transactions(
 ) -> None:
     push = make_push(patients=30, documents=documents)
     assert (push.docs is not None) == documents
-    outcome, count = import_counted(db, settings, deliver(push, settings.incoming_dir))
+    outcome, count = import_counted(db, settings, deliver(push, settings.importer.incoming_dir))
 
     assert outcome.result == Result.COMPLETED, outcome.reason
     assert outcome.records == push.records
@@ -76,7 +76,7 @@ def test_a_good_push_takes_at_most_three_transactions(
     assert count <= MAX_TRANSACTIONS, f"{count} transactions"
     row = only_log(db)
     assert row.status == "COMPLETED" and row.attempts == 1
-    assert (settings.archive_dir / push.main.name).exists()
+    assert (settings.importer.archive_dir / push.main.name).exists()
 
 
 @pytest.mark.parametrize(
@@ -92,13 +92,13 @@ def test_a_push_that_fails_final_takes_at_most_three_transactions(
     variant: dict[str, Any], reason: str,
 ) -> None:
     push = make_push(patients=30, **variant)
-    outcome, count = import_counted(db, settings, deliver(push, settings.incoming_dir))
+    outcome, count = import_counted(db, settings, deliver(push, settings.importer.incoming_dir))
 
     assert outcome.result == Result.ERROR and reason in (outcome.reason or "")
     assert count <= MAX_TRANSACTIONS, f"{count} transactions"
     row = only_log(db)
     assert row.status == "ERROR" and reason in (row.reason or "")
-    assert (settings.archive_dir / push.main.name).exists()
+    assert (settings.importer.archive_dir / push.main.name).exists()
 
 
 def test_a_refused_push_and_a_repeated_one_take_one_transaction_each(
@@ -106,13 +106,13 @@ def test_a_refused_push_and_a_repeated_one_take_one_transaction_each(
 ) -> None:
     newer = make_push(patients=2, date=T0 + dt.timedelta(days=2))
     older = make_push(patients=2, date=T0, seed=5)
-    first, _ = import_counted(db, settings, deliver(newer, settings.incoming_dir))
+    first, _ = import_counted(db, settings, deliver(newer, settings.importer.incoming_dir))
     assert first.result == Result.COMPLETED
 
-    refused, count = import_counted(db, settings, deliver(older, settings.incoming_dir))
+    refused, count = import_counted(db, settings, deliver(older, settings.importer.incoming_dir))
     assert refused.result == Result.ERROR and "INTEGRATOR_HAS_NEWER_DATA" in (refused.reason or "")
     assert count == 1  # decided and recorded in the start transaction
-    again, count = import_counted(db, settings, deliver(newer, settings.incoming_dir))
+    again, count = import_counted(db, settings, deliver(newer, settings.importer.incoming_dir))
     assert again.result == Result.ALREADY_IMPORTED
     assert count == 1
 
@@ -140,7 +140,7 @@ def test_each_ser_entry_is_read_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     push = make_push(patients=30)
-    path = deliver(push, settings.incoming_dir)
+    path = deliver(push, settings.importer.incoming_dir)
     with zipfile.ZipFile(path) as zf:
         ser_entries = [n for n in zf.namelist() if n.endswith(".ser")]
     assert len(ser_entries) > 1

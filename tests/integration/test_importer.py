@@ -42,7 +42,7 @@ def import_logs(db: Database) -> list[ImportLog]:
 def test_realistic_push_is_imported_completely(
     db: Database, settings: Settings, facilities: dict[str, int], realistic_push: PushFiles
 ) -> None:
-    deliver(realistic_push, settings.incoming_dir)
+    deliver(realistic_push, settings.importer.incoming_dir)
     (outcome,) = Importer(db, settings).run_once()
 
     assert outcome.result == Result.COMPLETED, outcome.reason
@@ -74,9 +74,9 @@ def test_realistic_push_is_imported_completely(
     assert all(hashlib.sha256(content).hexdigest() == sha for _, sha, content in linked)
 
     # Both zips moved to the archive; nothing left behind, nothing deleted.
-    assert sorted(p.name for p in settings.archive_dir.iterdir()) == sorted(
+    assert sorted(p.name for p in settings.importer.archive_dir.iterdir()) == sorted(
         [realistic_push.main.name, realistic_push.docs.name])
-    assert list(settings.incoming_dir.iterdir()) == []
+    assert list(settings.importer.incoming_dir.iterdir()) == []
 
 
 def test_delta_waits_for_its_dependency_without_blocking_others(
@@ -87,14 +87,14 @@ def test_delta_waits_for_its_dependency_without_blocking_others(
                       depends_on=first.checksum, seed=2)
     other = make_push(username="clinic-b", patients=3, date=T0, emr_facility_id=9)
 
-    deliver(delta, settings.incoming_dir)
-    deliver(other, settings.incoming_dir)
+    deliver(delta, settings.importer.incoming_dir)
+    deliver(other, settings.importer.incoming_dir)
     outcomes = {o.filename: o for o in Importer(db, settings).run_once()}
     assert outcomes[delta.main.name].result == Result.WAITING
     assert outcomes[other.main.name].result == Result.COMPLETED
-    assert (settings.incoming_dir / delta.main.name).exists()  # left for the next scan
+    assert (settings.importer.incoming_dir / delta.main.name).exists()  # left for the next scan
 
-    deliver(first, settings.incoming_dir)
+    deliver(first, settings.importer.incoming_dir)
     outcomes = {o.filename: o for o in Importer(db, settings).run_once()}
     assert outcomes[first.main.name].result == Result.COMPLETED
     assert outcomes[delta.main.name].result == Result.COMPLETED
@@ -107,17 +107,17 @@ def test_same_file_again_is_already_imported_and_changes_nothing(
     db: Database, settings: Settings, facilities: dict[str, int], make_push: PushFactory
 ) -> None:
     push = make_push(patients=3)
-    deliver(push, settings.incoming_dir)
+    deliver(push, settings.importer.incoming_dir)
     Importer(db, settings).run_once()
     before = record_counts(db, facilities["clinic-a"])
 
-    deliver(push, settings.incoming_dir)
+    deliver(push, settings.importer.incoming_dir)
     (outcome,) = Importer(db, settings).run_once()
     assert outcome.result == Result.ALREADY_IMPORTED
     assert record_counts(db, facilities["clinic-a"]) == before
     assert len(import_logs(db)) == 1
-    assert list(settings.incoming_dir.iterdir()) == []
-    assert len(list(settings.archive_dir.iterdir())) == 4  # both copies kept, renamed
+    assert list(settings.importer.incoming_dir.iterdir()) == []
+    assert len(list(settings.importer.archive_dir.iterdir())) == 4  # both copies kept, renamed
 
 
 def test_a_later_full_push_replaces_records_instead_of_adding(
@@ -127,7 +127,7 @@ def test_a_later_full_push_replaces_records_instead_of_adding(
     second = make_push(patients=5, seed=3, date=T0 + dt.timedelta(days=1))
     seen = []
     for push in (first, second):
-        deliver(push, settings.incoming_dir)
+        deliver(push, settings.importer.incoming_dir)
         (outcome,) = Importer(db, settings).run_once()
         assert outcome.result == Result.COMPLETED
         seen.append(record_counts(db, facilities["clinic-a"]))
@@ -140,7 +140,7 @@ def test_unknown_classes_are_kept_and_counted(
     db: Database, settings: Settings, facilities: dict[str, int], make_push: PushFactory
 ) -> None:
     push = make_push(patients=2, provider_messages=3)
-    deliver(push, settings.incoming_dir)
+    deliver(push, settings.importer.incoming_dir)
     (outcome,) = Importer(db, settings).run_once()
     assert outcome.result == Result.COMPLETED
     unknown = "org.oscarehr.caisi_integrator.ws.ProviderCommunicationTransfer"
@@ -156,13 +156,13 @@ def test_older_file_after_newer_data_is_an_error(
 ) -> None:
     newer = make_push(patients=2, date=T0 + dt.timedelta(days=2))
     older = make_push(patients=2, date=T0, seed=5)
-    deliver(newer, settings.incoming_dir)
+    deliver(newer, settings.importer.incoming_dir)
     Importer(db, settings).run_once()
-    deliver(older, settings.incoming_dir)
+    deliver(older, settings.importer.incoming_dir)
     (outcome,) = Importer(db, settings).run_once()
     assert outcome.result == Result.ERROR
     assert "INTEGRATOR_HAS_NEWER_DATA" in outcome.reason
-    assert (settings.archive_dir / older.main.name).exists()
+    assert (settings.importer.archive_dir / older.main.name).exists()
 
 
 @pytest.mark.parametrize(
@@ -179,14 +179,14 @@ def test_broken_pushes_are_errors_and_nothing_stays_imported(
     variant: dict, reason: str,
 ) -> None:
     push = make_push(patients=30, **variant)
-    deliver(push, settings.incoming_dir)
+    deliver(push, settings.importer.incoming_dir)
     (outcome,) = Importer(db, settings).run_once()
     assert outcome.result == Result.ERROR
     assert reason in outcome.reason
     assert record_counts(db, facilities["clinic-a"]) == {}
     (row,) = import_logs(db)
     assert row.status == "ERROR" and reason in row.reason
-    assert (settings.archive_dir / push.main.name).exists()
+    assert (settings.importer.archive_dir / push.main.name).exists()
 
 
 def test_hostile_zips_are_refused(
@@ -194,15 +194,15 @@ def test_hostile_zips_are_refused(
     tmp_path: Path,
 ) -> None:
     push = make_push(patients=2)
-    slip = settings.incoming_dir / push.main.name
+    slip = settings.importer.incoming_dir / push.main.name
     shutil.copy(push.main, slip)
     with zipfile.ZipFile(slip, "a") as zf:
         zf.writestr("../../outside.txt", b"escape")
-    bomb = settings.incoming_dir / push.main.name.replace("_00.zip", "_01.zip")
+    bomb = settings.importer.incoming_dir / push.main.name.replace("_00.zip", "_01.zip")
     shutil.copy(push.main, bomb)
     with zipfile.ZipFile(bomb, "a", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("padding.bin", b"\0" * 50_000_000)
-    bad_name = settings.incoming_dir / "IntegratorPush_clinic_today.zip"
+    bad_name = settings.importer.incoming_dir / "IntegratorPush_clinic_today.zip"
     shutil.copy(push.main, bad_name)
 
     outcomes = {o.filename: o for o in Importer(db, settings).run_once()}
@@ -212,11 +212,11 @@ def test_hostile_zips_are_refused(
     assert all(o.result == Result.ERROR for o in outcomes.values())
     assert not (tmp_path / "outside.txt").exists()
     assert record_counts(db, facilities["clinic-a"]) == {}
-    assert list(settings.incoming_dir.iterdir()) == []
+    assert list(settings.importer.incoming_dir.iterdir()) == []
 
 
 def test_files_still_being_written_are_left_alone(sqlite_settings: Settings, tmp_path: Path):
-    incoming = sqlite_settings.incoming_dir
+    incoming = sqlite_settings.importer.incoming_dir
     (incoming / "IntegratorPush_1_2024_03_01_09_00_00.zip").write_bytes(b"still copying")
     (incoming / "IntegratorPush_1_2024_03_01_09_00_00.zip.part").write_bytes(b"x")
     (incoming / "IntegratorPush_1_2024_03_01_09_00_00-Docs.zip").write_bytes(b"x")
@@ -229,7 +229,7 @@ def test_a_dependency_that_never_arrives_ends_in_error(
     db: Database, settings: Settings, facilities: dict[str, int], make_push: PushFactory
 ) -> None:
     orphan = make_push(patients=2, depends_on="f" * 32)
-    deliver(orphan, settings.incoming_dir)
+    deliver(orphan, settings.importer.incoming_dir)
     (waiting,) = Importer(db, settings).run_once()
     assert waiting.result == Result.WAITING
     impatient = settings.replace(dependency_wait_seconds=0)
@@ -237,7 +237,7 @@ def test_a_dependency_that_never_arrives_ends_in_error(
     assert outcome.result == Result.ERROR and outcome.reason.startswith("DEPENDENCY_NOT_MET")
     (row,) = import_logs(db)
     assert row.status == "ERROR" and row.depends_on == "f" * 32
-    assert (settings.archive_dir / orphan.main.name).exists()
+    assert (settings.importer.archive_dir / orphan.main.name).exists()
 
 
 # -- attribution of failed pushes, per-facility incoming directories ------------------------
@@ -247,7 +247,7 @@ def test_unsafe_pushes_are_reported_to_the_facility_that_sent_them(
     stack: Stack, tmp_path: Path
 ) -> None:
     """OSCAR's status job asks as the sending facility: an unsafe push must be its ERROR."""
-    incoming = stack.settings.incoming_dir
+    incoming = stack.settings.importer.incoming_dir
     slip = write_push(tmp_path / "slip", "clinic-a", [[patient(1)]], emr_facility_id=11,
                       extra={"../../outside.txt": b"escape"})
     bomb = write_push(tmp_path / "bomb", "clinic-a", [[patient(1)]], emr_facility_id=12,
@@ -285,7 +285,8 @@ def test_per_facility_directories_hold_only_their_facility_s_files(
     settings = per_facility(settings)
     importer = Importer(db, settings)
     assert importer.pending() == []
-    a_dir, b_dir = settings.incoming_dir / "clinic-a", settings.incoming_dir / "clinic-b"
+    incoming = settings.importer.incoming_dir
+    a_dir, b_dir = incoming / "clinic-a", incoming / "clinic-b"
     assert a_dir.is_dir() and b_dir.is_dir()  # made for every registered facility
 
     own = write_push(tmp_path / "own", "clinic-a", [[patient(1)]], emr_facility_id=1)
@@ -293,7 +294,7 @@ def test_per_facility_directories_hold_only_their_facility_s_files(
     loose = write_push(tmp_path / "loose", "clinic-b", [[patient(3)]], emr_facility_id=3)
     shutil.copy(own.main, a_dir / own.main.name)
     shutil.copy(forged.main, b_dir / forged.main.name)  # clinic-b's file, naming clinic-a
-    shutil.copy(loose.main, settings.incoming_dir / loose.main.name)
+    shutil.copy(loose.main, settings.importer.incoming_dir / loose.main.name)
 
     outcomes = {o.filename: o for o in importer.run_once()}
 
@@ -311,7 +312,7 @@ def test_per_facility_directories_hold_only_their_facility_s_files(
     rows = {r.filename: r for r in import_logs(db)}
     assert rows[forged.main.name].facility_id == facilities["clinic-b"]
     assert rows[forged.main.name].status == "ERROR"
-    assert [p.name for p in settings.incoming_dir.rglob("*.zip")] == []
+    assert [p.name for p in settings.importer.incoming_dir.rglob("*.zip")] == []
 
 
 def test_facility_names_map_to_safe_directories(
@@ -322,12 +323,12 @@ def test_facility_names_map_to_safe_directories(
     with db.transaction() as session:
         ids = {n: add_facility(session, n, "pw").id for n in names}
     Importer(db, settings).pending()
-    made = sorted(p.name for p in settings.incoming_dir.iterdir())
+    made = sorted(p.name for p in settings.importer.incoming_dir.iterdir())
     assert made == sorted(["%2E.%2Fescape", "a%2Fb", "%2E", "clinic%20%C3%A9"])
-    assert not (settings.incoming_dir.parent / "escape").exists()
+    assert not (settings.importer.incoming_dir.parent / "escape").exists()
 
     push = write_push(tmp_path / "p", "a/b", [[patient(1)]])
-    shutil.copy(push.main, settings.incoming_dir / "a%2Fb" / push.main.name)
+    shutil.copy(push.main, settings.importer.incoming_dir / "a%2Fb" / push.main.name)
     (outcome,) = Importer(db, settings).run_once()
     assert outcome.result == Result.COMPLETED and outcome.facility == "a/b"
     assert record_counts(db, ids["a/b"]) == {"DemographicTransfer": 1}
@@ -338,10 +339,11 @@ def test_without_per_facility_directories_the_header_decides(
 ) -> None:
     """The default: one shared directory, subdirectories are not looked into."""
     push = write_push(tmp_path / "p", "clinic-b", [[patient(1)]])
-    (settings.incoming_dir / "clinic-a").mkdir()
-    shutil.copy(push.main, settings.incoming_dir / "clinic-a" / push.main.name)
+    (settings.importer.incoming_dir / "clinic-a").mkdir()
+    shutil.copy(push.main, settings.importer.incoming_dir / "clinic-a" / push.main.name)
     assert Importer(db, settings).run_once() == []
-    shutil.move(settings.incoming_dir / "clinic-a" / push.main.name, settings.incoming_dir)
+    incoming = settings.importer.incoming_dir
+    shutil.move(incoming / "clinic-a" / push.main.name, incoming)
     (outcome,) = Importer(db, settings).run_once()
     assert outcome.result == Result.COMPLETED and outcome.facility == "clinic-b"
 
@@ -350,10 +352,11 @@ def test_an_error_never_overwrites_a_completed_import(
     db: Database, settings: Settings, facilities: dict[str, int], tmp_path: Path
 ) -> None:
     push = write_push(tmp_path / "p", "clinic-a", [[patient(1, photo=bytes(range(256)) * 40)]])
-    shutil.copy(push.main, settings.incoming_dir)
+    shutil.copy(push.main, settings.importer.incoming_dir)
     (first,) = Importer(db, settings).run_once()
     assert first.result == Result.COMPLETED
-    shutil.copy(push.main, settings.incoming_dir)  # the same bytes, after a limit was lowered
+    # The same bytes, after a limit was lowered.
+    shutil.copy(push.main, settings.importer.incoming_dir)
     (again,) = Importer(db, settings.replace(max_ser_entry_bytes=5000)).run_once()
     assert again.result == Result.ERROR and "max_ser_entry_bytes=5000" in again.reason
     assert again.facility == "clinic-a"

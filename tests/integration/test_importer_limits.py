@@ -42,7 +42,7 @@ class Site:
     root: Path
 
     def deliver(self, push: BuiltPush) -> None:
-        deliver(push, self.settings.incoming_dir)
+        deliver(push, self.settings.importer.incoming_dir)
 
     def import_once(self) -> Measured:
         return import_once_measured(self.settings, self.root)
@@ -74,7 +74,7 @@ def assert_refused(site: Site, run: Measured, push: BuiltPush, reason: str) -> N
     assert run.seconds < FAST, f"took {run.seconds:.1f} s"
     row = site.only_log()
     assert row.status == "ERROR" and reason in row.reason
-    assert (site.settings.archive_dir / push.main.name).exists()
+    assert (site.settings.importer.archive_dir / push.main.name).exists()
 
 
 def test_a_60_mib_photo_fails_at_once_naming_max_array_bytes(site: Site) -> None:

@@ -386,7 +386,7 @@ def test_identity_is_no_encoding(stack: Stack, logged_file: tuple[str, str]) -> 
 
 
 def test_a_gzip_bomb_gets_413(stack: Stack) -> None:
-    limit = stack.settings.max_request_bytes
+    limit = stack.settings.server.max_request_bytes
     bomb = gzip.compress(envelope(by_file("x" * (100 * limit), "00"), text_token()))
     assert len(bomb) < limit  # the wire size alone would pass
     start = time.monotonic()
@@ -398,10 +398,10 @@ def test_a_gzip_bomb_gets_413(stack: Stack) -> None:
 
 
 def test_a_gzip_body_over_the_compression_ratio_gets_413(stack: Stack) -> None:
-    limit = stack.settings.max_request_bytes
+    limit = stack.settings.server.max_request_bytes
     size = limit * 9 // 10  # within the size cap: only the ratio can refuse it
     dense = gzip.compress(envelope(by_file("x" * size, "00"), text_token()))
-    assert len(dense) * stack.settings.max_compression_ratio < size
+    assert len(dense) * stack.settings.limits.max_compression_ratio < size
     reply = post(stack, dense, headers={"Content-Encoding": "gzip"})
     assert reply.status == 413
     assert "200:1" in reply.fault[1]

@@ -63,7 +63,8 @@ def check_secret_key(database: Database) -> None:
 
 def make_directories(settings: Settings) -> None:
     """The importer's directories, so a first push can be copied in right away."""
-    for folder in (settings.incoming_dir, settings.archive_dir, settings.work_dir):
+    importer = settings.importer
+    for folder in (importer.incoming_dir, importer.archive_dir, importer.work_dir):
         try:
             Path(folder).mkdir(parents=True, exist_ok=True)
         except OSError as exc:

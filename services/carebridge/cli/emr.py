@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 def _emr(settings: Settings) -> EmrDatabase:
     from carebridge.emr.database import EmrDatabase
 
-    return EmrDatabase(settings.emr_database_url)
+    return EmrDatabase(settings.emr.database_url)
 
 
 @click.group("emr")
@@ -52,12 +52,12 @@ def seed_command(settings: Settings, patients: int, seed_value: int, integrator_
     from carebridge_lab.seed import seed, set_integrator
 
     db = _emr(settings)
-    seeded = seed(db, patients, settings.emr_document_dir, seed=seed_value)
+    seeded = seed(db, patients, settings.emr.document_dir, seed=seed_value)
     if seeded.added:
         set_integrator(db, url=integrator_url or DEFAULT_INTEGRATOR_URL,
                        user=integrator_user or DEFAULT_INTEGRATOR_USER,
                        password=integrator_password)
-        click.echo(f"seeded {patients} patients into {settings.emr_database_url} "
+        click.echo(f"seeded {patients} patients into {settings.emr.database_url} "
                    f"(integrator user {integrator_user or DEFAULT_INTEGRATOR_USER!r})")
         return
     changed = set_integrator(db, url=integrator_url, user=integrator_user,
@@ -83,11 +83,11 @@ def export_command(settings: Settings, full: bool) -> None:
         with Progress(TextColumn("patients"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn()) as bar:
             task = bar.add_task("patients", total=None)
-            result = export(db, settings.emr_export_dir, settings.emr_document_dir, full=full,
+            result = export(db, settings.emr.export_dir, settings.emr.document_dir, full=full,
                             progress=lambda done, total: bar.update(task, completed=done,
                                                                     total=total))
     else:
-        result = export(db, settings.emr_export_dir, settings.emr_document_dir, full=full)
+        result = export(db, settings.emr.export_dir, settings.emr.document_dir, full=full)
     kind = "full" if result.full else f"delta (dependsOn {result.depends_on})"
     click.echo(f"{result.filename}: {kind}, {result.patients} patients, "
                f"{result.documents} documents, checksum {result.checksum}")
@@ -103,9 +103,9 @@ def ship_command(settings: Settings, destination: Path) -> None:
     from carebridge.emr.exceptions import ShipError
     from carebridge.emr.shipper import ship
 
-    incoming = Path(settings.incoming_dir).resolve()
+    incoming = Path(settings.importer.incoming_dir).resolve()
     try:
-        shipped = ship(settings.emr_export_dir, destination,
+        shipped = ship(settings.emr.export_dir, destination,
                        create=destination.resolve() == incoming)
     except ShipError as exc:
         raise click.ClickException(str(exc)) from None

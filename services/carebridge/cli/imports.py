@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
@@ -20,11 +19,9 @@ from carebridge.cli.common import (
 )
 from carebridge.config import Settings
 from carebridge.integrator.progress import LogObserver
-from carebridge.store.holder import process_holder
 
 if TYPE_CHECKING:
     from carebridge.integrator.push_import import ImportOutcome
-    from carebridge.store.database import Database
 
 class _ProgressObserver:
     """Rich progress bars on a terminal: files done and objects read."""
@@ -45,24 +42,10 @@ class _ProgressObserver:
         self.progress.console.log(outcome.summary())
 
 
-# bootstrap.watch_imports still imports the observer by this name (its owner is to switch
-# to carebridge.integrator.progress.LogObserver; then this line goes).
-_LogObserver = LogObserver
-
-
-def _outbox_delivery(database: Database, settings: Settings) -> Callable[[], object] | None:
-    """The outbox (LOS alert lines and e-mails) is delivered on every scan."""
-    from carebridge.patients import outbox
-    from carebridge.patients.policy import couriers
-
-    ship = couriers(settings)
-    holder = process_holder("importer")
-    return lambda: outbox.deliver_pending(database, ship, holder)
-
-
 @click.command("import")
 @click.option("--once", "mode", flag_value="once", default=True, help="Import what is ready, exit.")
-@click.option("--watch", "mode", flag_value="watch", help="Keep scanning every scan interval.")
+@click.option("--watch", "mode", flag_value="watch",
+              help="Keep scanning every scan interval; also deliver the outbox.")
 @WAIT_OPTION
 @click.pass_obj
 def import_command(settings: Settings, mode: str, wait: float) -> None:
@@ -73,10 +56,10 @@ def import_command(settings: Settings, mode: str, wait: float) -> None:
     database = checked_database(settings, wait if mode == "watch" else 0.0)
     make_directories(settings)
     if mode == "watch":
-        from carebridge.bootstrap import watch_imports
+        from carebridge.bootstrap import run_background
 
         check_secret_key(database)
-        watch_imports(database, settings)
+        run_background(database, settings)  # the importer loop and the outbox worker
         return
     pending = Importer(database, settings).pending()
     if sys.stderr.isatty():

@@ -77,21 +77,22 @@ class Importer:
                  observer: ImportObserver | None = None) -> None:
         self.db = db
         self.settings = settings
-        self.lease = lease or Lease(db, settings.lease_seconds)
+        self.lease = lease or Lease(db, settings.importer.lease_seconds)
         self.observer = observer or SilentObserver()
         self.limits, self.docs_limits = zip_limits(settings)
-        self.decode = DecodeLimits(settings.max_array_bytes, settings.max_object_bytes)
+        self.decode = DecodeLimits(settings.limits.max_array_bytes,
+                                   settings.limits.max_object_bytes)
         self._unplaceable: set[str] = set()
         memory.return_large_blocks()
 
     # -- the loop ---------------------------------------------------------
 
     def pending(self) -> list[Path]:
-        incoming = self.settings.incoming_dir
-        if not self.settings.per_facility_incoming:
-            return ready_files(incoming, self.settings.settle_seconds)
+        incoming = self.settings.importer.incoming_dir
+        if not self.settings.importer.per_facility_incoming:
+            return ready_files(incoming, self.settings.importer.settle_seconds)
         directories = [incoming, *(incoming / d for d in self._facility_dirs())]
-        return ready_files_in(directories, self.settings.settle_seconds)
+        return ready_files_in(directories, self.settings.importer.settle_seconds)
 
     def _facility_dirs(self) -> list[str]:
         """Every registered facility's incoming directory name (created when missing)."""
@@ -106,7 +107,7 @@ class Importer:
                     log.warning("facility %r: name too long for an incoming directory", name)
                 continue
             try:
-                (self.settings.incoming_dir / directory).mkdir(parents=True, exist_ok=True)
+                (self.settings.importer.incoming_dir / directory).mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 log.warning("cannot create incoming directory %s: %s", directory, exc.strerror)
             directories.append(directory)
@@ -138,17 +139,14 @@ class Importer:
                 log.warning("could not release the importer lease; it will expire")
         return outcomes
 
-    def watch(self, stop: Callable[[], bool], sleep: Callable[[float], object],
-              tick: Callable[[], object] | None = None) -> None:
-        """Scan until ``stop``; ``tick`` runs after each scan (the node's other chores)."""
+    def watch(self, stop: Callable[[], bool], sleep: Callable[[float], object]) -> None:
+        """Scan every scan interval until ``stop``."""
         while not stop():
             try:
                 self.run_once()
-                if tick is not None:
-                    tick()
             except OperationalError as exc:
                 log.error("import scan failed, database unavailable: %s", _one_line(exc))
-            sleep(self.settings.scan_interval)
+            sleep(self.settings.importer.scan_interval)
 
     # -- one file ---------------------------------------------------------
 
@@ -233,7 +231,7 @@ class Importer:
                                  "a file with this checksum is already imported",
                                  facility=facility.name)
         if decision is Decision.DEPENDENCY_NOT_MET:
-            if _age(path) < self.settings.dependency_wait_seconds:
+            if _age(path) < self.settings.importer.dependency_wait_seconds:
                 return ImportOutcome(name, Result.WAITING,
                                      f"waiting for the push it depends on ({header.depends_on})",
                                      facility=facility.name)
@@ -260,9 +258,9 @@ class Importer:
 
     def _placement(self, path: Path) -> tuple[bool, str | None]:
         """(misplaced, the facility whose incoming directory holds the file)."""
-        if not self.settings.per_facility_incoming:
+        if not self.settings.importer.per_facility_incoming:
             return False, None
-        if path.parent == self.settings.incoming_dir:
+        if path.parent == self.settings.importer.incoming_dir:
             return True, None
         return False, facility_of_dir(path.parent.name)
 
@@ -313,7 +311,7 @@ class Importer:
         return outcome
 
     def _archive(self, path: Path, docs_path: Path | None) -> None:
-        archive_dir = self.settings.archive_dir
+        archive_dir = self.settings.importer.archive_dir
         archive_dir.mkdir(parents=True, exist_ok=True)
         for source in (docs_path, path):
             if source is None or not source.exists():
@@ -351,16 +349,19 @@ def _first_registered(session: Session, names: Sequence[str | None]) -> Facility
 def zip_limits(settings: Settings) -> tuple[ZipLimits, ZipLimits]:
     """Limits for a main push zip and for its -Docs.zip; max_entry_bytes and
     max_total_bytes bound both, the narrower settings below them apply."""
+    limits = settings.limits
+
     def narrower(a: str, b: str) -> tuple[int, str]:
-        va, vb = getattr(settings, a), getattr(settings, b)
+        # The names are the limits' fields, which are also the settings' outside names.
+        va, vb = getattr(limits, a), getattr(limits, b)
         return (va, a) if va <= vb else (vb, b)
 
     entry, entry_name = narrower("max_ser_entry_bytes", "max_entry_bytes")
     total, total_name = narrower("max_push_bytes", "max_total_bytes")
     document, document_name = narrower("max_document_bytes", "max_entry_bytes")
-    ratio = settings.max_compression_ratio
+    ratio = limits.max_compression_ratio
     return (ZipLimits(entry, total, ratio, entry_name, total_name),
-            ZipLimits(document, settings.max_total_bytes, ratio, document_name,
+            ZipLimits(document, limits.max_total_bytes, ratio, document_name,
                       "max_total_bytes"))
 
 

@@ -14,12 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from carebridge.store.database import Database
@@ -69,6 +71,18 @@ class Couriers:
     def kinds(self) -> tuple[str, ...]:
         return tuple(kind for kind, courier in ((ALERT_MAIL, self.smtp),
                                                 (ALERT_LINE, self.alert_file)) if courier)
+
+
+def work(db: Database, couriers: Couriers, holder: str, stopped: Callable[[], bool],
+         wait: Callable[[float], object], interval: float) -> None:
+    """The outbox worker loop: a round every ``interval`` seconds until ``stopped``. A
+    database that is away is one warning a round; the rows wait for it."""
+    while not stopped():
+        try:
+            deliver_pending(db, couriers, holder)
+        except SQLAlchemyError as exc:
+            log.warning("outbox delivery skipped a round: %s", type(exc).__name__)
+        wait(interval)
 
 
 def enqueue(session: Session, kind: str, subject: str, body: str) -> None:

@@ -23,14 +23,14 @@ class SubmitPolicy:
 
 def submit_policy(settings: Settings) -> SubmitPolicy:
     return SubmitPolicy(
-        Limits(settings.hl7_max_message_bytes, settings.hl7_max_segments,
-               settings.hl7_max_field_chars, settings.hl7_earliest_year,
-               dt.timedelta(seconds=settings.hl7_max_future_seconds)),
-        settings.hl7_default_charset, settings.los_window_seconds, settings.los_factor,
-        bool(settings.smtp_url))
+        Limits(settings.hl7.max_message_bytes, settings.hl7.max_segments,
+               settings.hl7.max_field_chars, settings.hl7.earliest_year,
+               dt.timedelta(seconds=settings.hl7.max_future_seconds)),
+        settings.hl7.default_charset, settings.los.window_seconds, settings.los.factor,
+        bool(settings.smtp.url))
 
 
 def couriers(settings: Settings) -> Couriers:
     """Where this node delivers the outbox: the SMTP server, the alert file."""
-    return Couriers(parse_smtp_url(settings.smtp_url) if settings.smtp_url else None,
-                    settings.los_alert_file)
+    return Couriers(parse_smtp_url(settings.smtp.url) if settings.smtp.url else None,
+                    settings.los.alert_file)

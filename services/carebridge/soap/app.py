@@ -122,7 +122,7 @@ def soap_application(
         out_protocol=CarebridgeSoap11(understood_headers=understood, jaxws_output=jaxws),
     )
     app.carebridge = env
-    wsgi = WsgiApplication(app, max_content_length=env.settings.max_request_bytes)
+    wsgi = WsgiApplication(app, max_content_length=env.settings.server.max_request_bytes)
     if jaxws:
         wsgi.doc.wsdl11.event_manager.add_listener(
             "wsdl_document_built", lambda doc: jaxws_shape.apply_to_wsdl(doc.root_elt, port_names)
@@ -146,7 +146,7 @@ def _authenticate(ctx: MethodContext) -> None:
                 session,
                 security,
                 box=env.db.secret_box,
-                freshness_seconds=env.settings.wsse_freshness_seconds,
+                freshness_seconds=env.settings.security.wsse_freshness_seconds,
             )
     except Exception as exc:
         fault = fault_for(exc)

@@ -29,7 +29,7 @@ def secret_key_path(settings: Settings) -> Path:
     have no file to sit next to: there the path stays relative to the current directory,
     and several nodes need ``CAREBRIDGE_SECRET_KEY`` anyway.
     """
-    path = Path(settings.secret_key_file)
+    path = Path(settings.security.secret_key_file)
     if path.is_absolute():
         return path
     url = make_url(settings.database_url)
@@ -50,7 +50,7 @@ class Database(DatabaseHandle):
     @property
     def secret_key_path(self) -> Path | None:
         """The key file in use, or None when ``CAREBRIDGE_SECRET_KEY`` gives the key."""
-        return None if self.settings.secret_key else secret_key_path(self.settings)
+        return None if self.settings.security.secret_key else secret_key_path(self.settings)
 
     @cached_property
     def secret_box(self) -> SecretBox:
@@ -80,8 +80,8 @@ class Database(DatabaseHandle):
         return box
 
     def _load_box(self, expected: str | None, has_secrets: bool) -> SecretBox:
-        if self.settings.secret_key:
-            return SecretBox(self.settings.secret_key.encode("utf-8"))
+        if self.settings.security.secret_key:
+            return SecretBox(self.settings.security.secret_key.encode("utf-8"))
         path = secret_key_path(self.settings)
         try:
             key = read_key(path)

@@ -64,8 +64,8 @@ class CarebridgeApp:
         environ["PATH_INFO"] = environ["PATH_INFO"][len(mount):]
         if environ.get("REQUEST_METHOD") == "POST":
             try:
-                read_capped_body(environ, self.settings.max_request_bytes,
-                                 self.settings.max_compression_ratio)
+                read_capped_body(environ, self.settings.server.max_request_bytes,
+                                 self.settings.limits.max_compression_ratio)
                 require_xml(environ)
             except RequestRejected as exc:
                 metrics.count_request(mount, str(exc.http_status))

@@ -54,10 +54,10 @@ class _NodeHooks:
     def when_ready(self, server: Arbiter) -> None:
         configure_logging(self.settings.log_level)  # the master's own lines (the drain)
         _master_exit.enter_context(metrics.multiprocess_dir())
-        drain_on_sigterm(server, self.settings.drain_seconds)
+        drain_on_sigterm(server, self.settings.server.drain_seconds)
 
     def on_reload(self, server: Arbiter) -> None:
-        drain_on_sigterm(server, self.settings.drain_seconds)  # after SIGHUP re-read them
+        drain_on_sigterm(server, self.settings.server.drain_seconds)  # after SIGHUP re-read them
 
     def on_exit(self, server: Arbiter) -> None:
         _master_exit.close()
@@ -70,12 +70,12 @@ def gunicorn_options(settings: Settings, bind: str, workers: int) -> dict[str, A
     return {
         "bind": bind,
         "workers": workers,
-        "worker_class": configured(header_timeout=settings.http_header_timeout,
-                                   body_timeout=settings.http_body_timeout,
-                                   max_body_bytes=settings.max_request_bytes),
+        "worker_class": configured(header_timeout=settings.server.http_header_timeout,
+                                   body_timeout=settings.server.http_body_timeout,
+                                   max_body_bytes=settings.server.max_request_bytes),
         # Threads get whole requests only (carebridge.web.worker): they are for requests
         # that wait on the database, not for clients that are slow to send.
-        "threads": max(1, settings.worker_threads),
+        "threads": max(1, settings.server.worker_threads),
         # A thread worker's main loop reports in every second whatever its threads do.
         "timeout": 30,
         "graceful_timeout": 30,
