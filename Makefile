@@ -24,11 +24,13 @@ system-deps:
 
 test: $(STAMP) system-deps
 	$(BIN)/ruff check services lab tests bench
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check services lab tests bench
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 bench: $(STAMP) system-deps
