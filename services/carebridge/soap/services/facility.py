@@ -6,6 +6,7 @@ contract is ``wsdl/FacilityService.wsdl`` and a contract test keeps Spyne's WSDL
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -15,6 +16,7 @@ from spyne import (
     DateTime,
     Integer32,
     Long,
+    MethodContext,
     ServiceBase,
     Unicode,
     rpc,
@@ -25,20 +27,14 @@ from sqlalchemy.orm import Session
 from carebridge.contracts import FACILITY_SERVICE, contract_path
 from carebridge.integrator import facility_info, import_log
 from carebridge.soap.app import RequestContext, ServiceEnv, as_utc, soap_application
+from carebridge.soap.models import optional, repeated, required
+from carebridge.store import unit_of_work
 from carebridge.store.models import ImportLog as ImportLogRow
 
 TNS = "http://ws.caisi_integrator.oscarehr.org/"
 MOUNT = FACILITY_SERVICE.path
 
 T = TypeVar("T")
-
-
-def _opt(kind):  # type: ignore[no-untyped-def]
-    return kind(min_occurs=0, nillable=False)
-
-
-def _req(kind):  # type: ignore[no-untyped-def]
-    return kind(min_occurs=1, nillable=False)
 
 
 class AbstractModel(ComplexModel):
@@ -53,16 +49,16 @@ class ImportLog(AbstractModel):
     __namespace__ = TNS
     __type_name__ = "importLog"
     _type_info = [
-        ("checksum", _opt(Unicode)),
-        ("dateCreated", _opt(DateTime)),
-        ("dateIntervalEnd", _opt(DateTime)),
-        ("dateIntervalStart", _opt(DateTime)),
-        ("dependsOn", _opt(Unicode)),
-        ("facilityId", _opt(Integer32)),
-        ("filename", _opt(Unicode)),
-        ("id", _opt(Long)),
-        ("lastUpdatedDate", _opt(DateTime)),
-        ("status", _opt(Unicode)),
+        ("checksum", optional(Unicode)),
+        ("dateCreated", optional(DateTime)),
+        ("dateIntervalEnd", optional(DateTime)),
+        ("dateIntervalStart", optional(DateTime)),
+        ("dependsOn", optional(Unicode)),
+        ("facilityId", optional(Integer32)),
+        ("filename", optional(Unicode)),
+        ("id", optional(Long)),
+        ("lastUpdatedDate", optional(DateTime)),
+        ("status", optional(Unicode)),
     ]
 
     @classmethod
@@ -85,53 +81,58 @@ class CachedFacility(AbstractModel):
     __namespace__ = TNS
     __type_name__ = "cachedFacility"
     _type_info = [
-        ("allowSims", _req(Boolean)),
-        ("contactEmail", _opt(Unicode)),
-        ("contactName", _opt(Unicode)),
-        ("contactPhone", _opt(Unicode)),
-        ("description", _opt(Unicode)),
-        ("enableIntegratedReferrals", _req(Boolean)),
-        ("hic", _req(Boolean)),
-        ("integratorFacilityId", _opt(Integer32)),
-        ("lastDataUpdate", _opt(DateTime)),
-        ("name", _opt(Unicode)),
+        ("allowSims", required(Boolean)),
+        ("contactEmail", optional(Unicode)),
+        ("contactName", optional(Unicode)),
+        ("contactPhone", optional(Unicode)),
+        ("description", optional(Unicode)),
+        ("enableIntegratedReferrals", required(Boolean)),
+        ("hic", required(Boolean)),
+        ("integratorFacilityId", optional(Integer32)),
+        ("lastDataUpdate", optional(DateTime)),
+        ("name", optional(Unicode)),
     ]
 
 
-_IMPORT_LOGS = ImportLog.customize(min_occurs=0, max_occurs="unbounded", nillable=False)
+_IMPORT_LOGS = repeated(ImportLog)
 
 
-def _call(ctx, fn: Callable[[Session, int], T]) -> T:  # type: ignore[no-untyped-def]
+def _call(ctx: MethodContext, fn: Callable[[Session, int], T]) -> T:
+    """One unit of work around one use case, for the signed-in facility."""
     env: ServiceEnv = ctx.app.carebridge
     request: RequestContext = ctx.udc
-    with env.db.transaction() as session:
-        return fn(session, request.caller.facility_id)
+    facility_id = request.caller.facility_id
+    return unit_of_work.run(env.db, lambda session: fn(session, facility_id))
 
 
 class FacilityWs(ServiceBase):
     __service_name__ = "FacilityWsService"
     __port_types__ = ["FacilityWs"]
 
-    @rpc(_opt(Unicode), _opt(Unicode), _args=("arg0", "arg1"), _returns=_IMPORT_LOGS,
+    @rpc(optional(Unicode), optional(Unicode), _args=("arg0", "arg1"), _returns=_IMPORT_LOGS,
          _out_variable_name="return", _port_type="FacilityWs",
          _operation_name="getImportLogByFilenameAndChecksum",
          _out_message_name="getImportLogByFilenameAndChecksumResponse")
-    def get_import_log_by_filename_and_checksum(ctx, arg0, arg1):  # type: ignore[no-untyped-def]
+    def get_import_log_by_filename_and_checksum(ctx: MethodContext, arg0: str | None,
+                                                arg1: str | None) -> list[ImportLog]:
         rows = _call(ctx, lambda s, fid: import_log.for_file(s, fid, arg0, arg1))
         return [ImportLog.from_row(r) for r in rows]
 
-    @rpc(_opt(DateTime), _args=("arg0",), _returns=_IMPORT_LOGS, _out_variable_name="return",
+    @rpc(optional(DateTime), _args=("arg0",), _returns=_IMPORT_LOGS, _out_variable_name="return",
          _port_type="FacilityWs", _operation_name="getImportLogsSince",
          _out_message_name="getImportLogsSinceResponse")
-    def get_import_logs_since(ctx, arg0):  # type: ignore[no-untyped-def]
+    def get_import_logs_since(ctx: MethodContext, arg0: dt.datetime | None) -> list[ImportLog]:
         rows = _call(ctx, lambda s, fid: import_log.since(s, fid, as_utc(arg0)))
         return [ImportLog.from_row(r) for r in rows]
 
-    @rpc(_opt(Unicode), _opt(Unicode), _opt(DateTime), _opt(DateTime), _opt(Unicode),
-         _args=("arg0", "arg1", "arg2", "arg3", "arg4"), _returns=_opt(Unicode),
+    @rpc(optional(Unicode), optional(Unicode), optional(DateTime), optional(DateTime),
+         optional(Unicode),
+         _args=("arg0", "arg1", "arg2", "arg3", "arg4"), _returns=optional(Unicode),
          _out_variable_name="return", _port_type="FacilityWs", _operation_name="canProcessFile",
          _out_message_name="canProcessFileResponse")
-    def can_process_file(ctx, arg0, arg1, arg2, arg3, arg4):  # type: ignore[no-untyped-def]
+    def can_process_file(ctx: MethodContext, arg0: str | None, arg1: str | None,
+                         arg2: dt.datetime | None, arg3: dt.datetime | None,
+                         arg4: str | None) -> str:
         return _call(
             ctx, lambda s, fid: import_log.can_process_file(s, fid, arg1, as_utc(arg3), arg4)
         )
@@ -139,7 +140,7 @@ class FacilityWs(ServiceBase):
     @rpc(_returns=CachedFacility.customize(min_occurs=0, nillable=False),
          _out_variable_name="return", _port_type="FacilityWs", _operation_name="getMyFacility",
          _out_message_name="getMyFacilityResponse")
-    def get_my_facility(ctx):  # type: ignore[no-untyped-def]
+    def get_my_facility(ctx: MethodContext) -> CachedFacility | None:
         info = _call(ctx, facility_info.my_facility)
         if info is None:
             return None

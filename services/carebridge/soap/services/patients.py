@@ -37,6 +37,7 @@ from carebridge.patients.policy import SubmitPolicy, submit_policy
 from carebridge.patients.submit import Reply, submit_message
 from carebridge.soap.app import ServiceEnv, as_utc, soap_application
 from carebridge.soap.faults import ClientFault
+from carebridge.soap.models import optional, repeated
 from carebridge.store import unit_of_work
 from carebridge.store.facilities import facility_ref
 
@@ -44,24 +45,16 @@ TNS = "urn:carebridge:patients:1"
 MOUNT = PATIENT_SUBMISSION.path
 
 
-def _opt(kind: Any) -> Any:
-    return kind.customize(min_occurs=0, nillable=False)
-
-
-def _many(kind: Any) -> Any:
-    return kind.customize(min_occurs=0, max_occurs="unbounded", nillable=False)
-
-
 class Acknowledgment(ComplexModel):
     __namespace__ = TNS
     __type_name__ = "acknowledgment"
     _type_info = [
         ("ackCode", Unicode(min_occurs=1, nillable=False)),
-        ("messageControlId", _opt(Unicode)),
-        ("ackControlId", _opt(Unicode)),
-        ("text", _opt(Unicode)),
-        ("errors", _many(Unicode)),
-        ("ack", _opt(Unicode)),
+        ("messageControlId", optional(Unicode)),
+        ("ackControlId", optional(Unicode)),
+        ("text", optional(Unicode)),
+        ("errors", repeated(Unicode)),
+        ("ack", optional(Unicode)),
     ]
 
     @classmethod
@@ -75,7 +68,7 @@ class PatientIdentifier(ComplexModel):
     __namespace__ = TNS
     __type_name__ = "identifier"
     _type_info = [("value", Unicode(min_occurs=1, nillable=False)),
-                  ("assigningAuthority", _opt(Unicode)), ("type", _opt(Unicode))]
+                  ("assigningAuthority", optional(Unicode)), ("type", optional(Unicode))]
 
 
 class MasterPatient(ComplexModel):
@@ -83,11 +76,10 @@ class MasterPatient(ComplexModel):
     __type_name__ = "patient"
     _type_info = [
         ("enterpriseId", Unicode(min_occurs=1, nillable=False)),
-        ("identifiers", _many(PatientIdentifier)),
-        ("familyName", _opt(Unicode)), ("givenName", _opt(Unicode)),
-        ("middleName", _opt(Unicode)), ("birthDate", _opt(Unicode)), ("sex", _opt(Unicode)),
-        ("street", _opt(Unicode)), ("city", _opt(Unicode)), ("state", _opt(Unicode)),
-        ("postalCode", _opt(Unicode)), ("country", _opt(Unicode)), ("phone", _opt(Unicode)),
+        ("identifiers", repeated(PatientIdentifier)),
+        *((name, optional(Unicode)) for name in (
+            "familyName", "givenName", "middleName", "birthDate", "sex", "street", "city",
+            "state", "postalCode", "country", "phone")),
     ]
 
 
@@ -95,9 +87,9 @@ class LengthOfStayAlert(ComplexModel):
     __namespace__ = TNS
     __type_name__ = "lengthOfStayAlert"
     _type_info = [
-        ("patientEnterpriseId", _opt(Unicode)), ("visitNumber", _opt(Unicode)),
-        ("lengthOfStayDays", _opt(Double)), ("windowAverageDays", _opt(Double)),
-        ("windowSize", _opt(Integer32)), ("time", _opt(DateTime)),
+        ("patientEnterpriseId", optional(Unicode)), ("visitNumber", optional(Unicode)),
+        ("lengthOfStayDays", optional(Double)), ("windowAverageDays", optional(Double)),
+        ("windowSize", optional(Integer32)), ("time", optional(DateTime)),
     ]
 
 
@@ -139,8 +131,8 @@ class PatientSubmission(ServiceBase):
             raise ClientFault("message must hold one HL7 v2.xml document element")
         return _submit(ctx, etree.tostring(message), "xml")
 
-    @rpc(Unicode(min_occurs=1, nillable=False), _opt(Unicode),
-         _args=("identifier", "assigningAuthority"), _returns=_opt(MasterPatient),
+    @rpc(Unicode(min_occurs=1, nillable=False), optional(Unicode),
+         _args=("identifier", "assigningAuthority"), _returns=optional(MasterPatient),
          _operation_name="getPatient", _out_message_name="getPatientResponse",
          _out_variable_name="patient")
     def get_patient(ctx: MethodContext, identifier: str,
@@ -160,7 +152,7 @@ class PatientSubmission(ServiceBase):
             street=f["street"], city=f["city"], state=f["state"],
             postalCode=f["postal_code"], country=f["country"], phone=f["phone"])
 
-    @rpc(_opt(DateTime), _args=("since",), _returns=_many(LengthOfStayAlert),
+    @rpc(optional(DateTime), _args=("since",), _returns=repeated(LengthOfStayAlert),
          _operation_name="listLengthOfStayAlerts",
          _out_message_name="listLengthOfStayAlertsResponse", _out_variable_name="alert")
     def list_length_of_stay_alerts(ctx: MethodContext,
