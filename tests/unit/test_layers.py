@@ -25,3 +25,14 @@ def test_the_probe_would_see_the_lab() -> None:
     seen = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           check=True).stdout.strip()
     assert seen == "True"
+
+
+def test_a_lab_command_without_the_lab_says_how_to_get_it() -> None:
+    probe = ("import sys\n"
+             "sys.modules['carebridge_lab'] = None  # as in a product-only install\n"
+             "from carebridge.cli import main\n"
+             "main(['exercise'])\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "needs the lab (carebridge-lab), which is not installed" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -69,3 +69,13 @@ def make_directories(settings: Settings) -> None:
             Path(folder).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise click.ClickException(f"cannot create {folder}: {exc.strerror}") from None
+
+
+def require_lab() -> None:
+    """The lab commands need ``carebridge_lab``, which the product does not ship."""
+    try:
+        import carebridge_lab  # noqa: F401
+    except ImportError:
+        raise click.ClickException(
+            "this command needs the lab (carebridge-lab), which is not installed: "
+            "pip install -e ./lab from a carebridge checkout, as `make test` does") from None

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from carebridge.cli.common import require_lab
 from carebridge.config import Settings
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ def seed_command(settings: Settings, patients: int, seed_value: int, integrator_
     Run again on a seeded database, it adds nothing and only changes the integrator
     options given.
     """
+    require_lab()
     from carebridge_lab.seed import seed, set_integrator
 
     db = _emr(settings)

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 
 import click
 
+from carebridge.cli.common import require_lab
+
 
 @contextlib.contextmanager
 def _cluster_errors() -> Iterator[None]:
@@ -32,6 +34,7 @@ def _cluster_errors() -> Iterator[None]:
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 16))
 def cluster(nodes: int, port: int | None, workers: int) -> None:
     """A real cluster on this machine: PostgreSQL, NODES nodes and HAProxy, on 127.0.0.1."""
+    require_lab()
     from carebridge_lab.local import LocalCluster
 
     stop = threading.Event()
@@ -80,6 +83,7 @@ def exercise(nodes: int, workers: int, messages: int, clients: int, duration: fl
     Exits non-zero if any message was lost, duplicated or never acknowledged, or a
     push was not imported completely.
     """
+    require_lab()
     from carebridge_lab.exercise import ExerciseOptions, run_exercise
 
     # Every resend would be a warning; the summary counts them as client_errors.
