@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from carebridge.bootstrap import BACKGROUND_NAME
 from carebridge.config import Settings
 from carebridge_lab.exceptions import NodeFailed
 from carebridge_lab.net import free_port, wait_http_ok
@@ -19,6 +20,20 @@ def settings_env(settings: Settings) -> dict[str, str]:
     for name, value in settings.outside().items():
         env["CAREBRIDGE_" + name.upper()] = str(value)
     return env
+
+
+def gunicorn_workers(master: int) -> set[int]:
+    """The web workers of the gunicorn master ``master``: its children except the node's
+    background child (outbox worker, importer), which names itself BACKGROUND_NAME."""
+    found = set()
+    for child in Path(f"/proc/{master}/task/{master}/children").read_text().split():
+        try:
+            name = Path(f"/proc/{child}/comm").read_text().strip()
+        except OSError:
+            continue  # gone meanwhile
+        if name != BACKGROUND_NAME:
+            found.add(int(child))
+    return found
 
 
 class Node:

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from carebridge.store.migrate import upgrade
+from carebridge_lab.node import gunicorn_workers
 from tests.conftest import make_settings
 from tests.support.server import Node
 
@@ -26,9 +27,7 @@ def requests_total(node: Node) -> float:
 
 def workers_of(node: Node) -> set[int]:
     assert node.process is not None
-    pid = node.process.pid
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return {int(child) for child in children}
+    return gunicorn_workers(node.process.pid)
 
 
 def get(url: str) -> int:
