@@ -43,6 +43,11 @@ def render_config(bind: str, servers: Sequence[tuple[str, str]], *,
         f"    bind {bind}",
         f"    http-request deny deny_status 413 if {{ req.hdr_val(content-length) gt "
         f"{max_body_bytes} }}",
+        # The WSDLs advertise the scheme and host the client used: say them, replacing
+        # whatever a client sent.
+        "    http-request set-header X-Forwarded-Proto https if { ssl_fc }",
+        "    http-request set-header X-Forwarded-Proto http if !{ ssl_fc }",
+        "    http-request set-header X-Forwarded-Host %[req.hdr(host)]",
         "    default_backend nodes",
         "",
         "backend nodes",

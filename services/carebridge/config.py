@@ -96,6 +96,10 @@ class ServerSettings:
     drain_seconds: float = 5.0
     # Seconds between two rounds of the outbox worker loop (LOS alert lines and e-mails).
     outbox_interval: float = 1.0
+    # The base URL clients reach the node at (https://integrator.example.org), for the
+    # soap:address of the WSDLs. Empty: the balancer's X-Forwarded-Proto/-Host, else the
+    # request's own scheme and Host.
+    public_base_url: str = ""
 
 
 @dataclass(frozen=True)

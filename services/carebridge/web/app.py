@@ -19,8 +19,10 @@ from carebridge.soap.services import facility as facility_service
 from carebridge.soap.services import patients as patient_service
 from carebridge.store.database import Database
 from carebridge.web import metrics, status
+from carebridge.web.compression import gzip_replies
 from carebridge.web.drain import is_draining
 from carebridge.web.limits import read_capped_body, require_xml
+from carebridge.web.public_url import base_url
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +41,9 @@ class CarebridgeApp:
             facility_service.MOUNT: facility_service.facility_wsgi(env),
             patient_service.MOUNT: patient_service.patient_wsgi(env),
         }
-        for mount, service in self.mounts.items():
-            service.event_manager.add_listener("wsdl", _address_rewriter(mount))
+        rewrite = _address_rewriter(settings.server.public_base_url)
+        for service in self.mounts.values():
+            service.event_manager.add_listener("wsdl", rewrite)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or "/"
@@ -76,8 +79,7 @@ class CarebridgeApp:
             return start_response(status, headers, exc_info) if exc_info else start_response(
                 status, headers)
 
-        body: Iterable[bytes] = service(environ, counting_start_response)
-        return body
+        return gzip_replies(service, environ, counting_start_response)
 
     def _health(self, start_response: StartResponse) -> Iterable[bytes]:
         if is_draining():
@@ -124,14 +126,13 @@ def _schema_file(name: str, start_response: StartResponse) -> Iterable[bytes]:
     return [body]
 
 
-def _address_rewriter(mount: str) -> Callable[[Any], None]:
-    """Spyne caches the WSDL with the first caller's URL; answer each with its own."""
+def _address_rewriter(public_base_url: str) -> Callable[[Any], None]:
+    """Spyne caches the WSDL with the first caller's URL; answer each with its own (the
+    node's public address: ``web.public_url``)."""
 
     def rewrite(ctx: Any) -> None:
         env = ctx.transport.req_env
-        scheme = env.get("wsgi.url_scheme", "http")
-        host = env.get("HTTP_HOST") or f"{env.get('SERVER_NAME')}:{env.get('SERVER_PORT')}"
-        url = f"{scheme}://{host}{env.get('SCRIPT_NAME', '')}".encode()
+        url = (base_url(env, public_base_url) + env.get("SCRIPT_NAME", "")).encode()
         url = url.replace(b"&", b"&amp;").replace(b'"', b"&quot;").replace(b"<", b"&lt;")
         ctx.transport.wsdl = _LOCATION.sub(lambda m: m.group(1) + url + m.group(2),
                                            ctx.transport.wsdl)
