@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from carebridge.config import Settings
 from carebridge.store.migrate import upgrade
@@ -15,7 +16,7 @@ from carebridge_lab.postgres import PostgresServer
 
 class LocalCluster:
     def __init__(self, nodes: int = 3, *, port: int | None = None, workers: int = 2,
-                 root: Path | None = None, settings: dict | None = None,
+                 root: Path | None = None, settings: dict[str, Any] | None = None,
                  importers: bool = False) -> None:
         self.size = nodes
         self.port = port or free_port()

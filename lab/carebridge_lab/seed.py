@@ -13,6 +13,7 @@ import random
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -105,9 +106,9 @@ def _patient_count(session: Session) -> int:
 
 
 def _chunk(rng: random.Random, start: int, stop: int, providers: list[str], now: dt.datetime,
-           document_dir: Path) -> dict:
-    rows: dict = {Demographic: [], Admission: [], CaseManagementNote: [], Appointment: [],
-                  OscarDocument: [], CtlDocument: []}
+           document_dir: Path) -> dict[type, list[Any]]:
+    rows: dict[type, list[Any]] = {Demographic: [], Admission: [], CaseManagementNote: [],
+                                   Appointment: [], OscarDocument: [], CtlDocument: []}
     for i in range(start, stop):
         number = 1000 + i
         city, province = rng.choice(CITIES)

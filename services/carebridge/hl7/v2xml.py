@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from lxml import etree
 
@@ -47,7 +48,7 @@ def to_xml(message: Message, version: str | None = None) -> bytes:
     group = definitions.structure(version, root)
     out = ['<?xml version="1.0" encoding="UTF-8"?>', f'<{root} xmlns="{NAMESPACE}">']
     if group is None:
-        items: list = list(message.segments)
+        items: list[Any] = list(message.segments)
     else:
         known = _segment_ids(group)
         items, pos = _assign(group, message.segments, 0, known)
@@ -72,9 +73,9 @@ def _segment_ids(group: definitions.Group) -> frozenset[str]:
 
 
 def _assign(group: definitions.Group, segments: list[Segment], pos: int,
-            known: frozenset[str]) -> tuple[list, int]:
+            known: frozenset[str]) -> tuple[list[Any], int]:
     """Match segments to the structure's children greedily; unknown ones stay in place."""
-    items: list = []
+    items: list[Any] = []
     n = len(segments)
     for child in group.children:
         count = 0
@@ -101,7 +102,7 @@ def _assign(group: definitions.Group, segments: list[Segment], pos: int,
     return items, pos
 
 
-def _write_items(out: list[str], items: list, version: str, delims: str) -> None:
+def _write_items(out: list[str], items: list[Any], version: str, delims: str) -> None:
     for item in items:
         if isinstance(item, Segment):
             _write_segment(out, item, version, delims)
@@ -123,7 +124,7 @@ class _Plan:
     children: tuple[_Plan, ...] = ()
 
 
-def _plan_for(name: str, datatype: str | None, components: tuple) -> _Plan:
+def _plan_for(name: str, datatype: str | None, components: tuple[Any, ...]) -> _Plan:
     children = tuple(_plan_for(c.name, c.datatype, c.children) for c in components)
     return _Plan(f"<{name}>", f"</{name}>", f"<{name}/>", datatype or name, children)
 

@@ -112,7 +112,8 @@ class PrimitiveArray:
     __slots__ = ("classdesc", "data", "handle")
     is_exception = False
 
-    def __init__(self, handle: int, classdesc: JavaClassDesc, data: bytes | tuple) -> None:
+    def __init__(self, handle: int, classdesc: JavaClassDesc,
+                 data: bytes | tuple[Any, ...]) -> None:
         self.handle = handle
         self.classdesc = classdesc
         self.data = data
@@ -381,7 +382,7 @@ class BoundedParser(JavaStreamParser):
                 array = PrimitiveArray(handle, classdesc, data)
             else:
                 self.charge(size * _ELEMENT_COST)
-                items: tuple = struct.unpack(f">{size}{code}", data)
+                items: tuple[Any, ...] = struct.unpack(f">{size}{code}", data)
                 if code == "H":
                     items = tuple(map(chr, items))
                 array = PrimitiveArray(handle, classdesc, items)

@@ -182,7 +182,7 @@ class ClassDesc:
     def all_fields(self) -> tuple[FieldDesc, ...]:
         return tuple(f for c in self.hierarchy() for f in c.fields)
 
-    def signature(self) -> tuple:
+    def signature(self) -> tuple[Any, ...]:
         fields = tuple((f.name, f.descriptor) for f in self.stream_fields)
         parent = self.superclass.signature() if self.superclass else None
         return (self.name, self.suid, self.flags, fields, parent)
@@ -191,7 +191,7 @@ class ClassDesc:
         return f"ClassDesc({self.name!r}, {self.suid})"
 
 
-def _plan(desc: ClassDesc) -> tuple:
+def _plan(desc: ClassDesc) -> tuple[Any, ...]:
     """How to write one class's data: (struct, primitives, has char?, object fields, end?)."""
     prims = tuple(f for f in desc.stream_fields if f.primitive)
     objs = tuple((f.name, f.default) for f in desc.stream_fields if not f.primitive)
@@ -270,7 +270,7 @@ class Boxed:
         return f"Boxed({self.code!r}, {self.value!r})"
 
 
-class JavaSet(tuple):
+class JavaSet(tuple[Any, ...]):
     """Items to be written as a java.util.HashSet, in this order."""
 
     __slots__ = ()
@@ -602,7 +602,7 @@ class ObjectStreamWriter:
         self._buf += _INT.pack(len(value))
         self._buf += value
 
-    def _array_list(self, items: list | tuple) -> None:
+    def _array_list(self, items: list[Any] | tuple[Any, ...]) -> None:
         self._object_start(ARRAY_LIST)
         size = len(items)
         self._buf += _LIST_DATA.pack(size, TC_BLOCKDATA, 4, size)
@@ -613,7 +613,7 @@ class ObjectStreamWriter:
                 self._value(item)
         self._buf.append(TC_ENDBLOCKDATA)
 
-    def _hash_set(self, items: JavaSet | list) -> None:
+    def _hash_set(self, items: JavaSet | list[Any]) -> None:
         self._object_start(HASH_SET)
         size = len(items)
         self._buf += _SET_DATA.pack(TC_BLOCKDATA, 12, _hash_capacity(size), 0.75, size)
@@ -621,7 +621,7 @@ class ObjectStreamWriter:
             self._value(item)
         self._buf.append(TC_ENDBLOCKDATA)
 
-    def _python_set(self, items: set | frozenset) -> None:
+    def _python_set(self, items: set[Any] | frozenset[Any]) -> None:
         try:
             ordered = sorted(items)
         except TypeError:
@@ -629,7 +629,7 @@ class ObjectStreamWriter:
         self._hash_set(ordered)
 
 
-def _bad_primitive(desc: ClassDesc, prims: tuple, values: list) -> ValueError:
+def _bad_primitive(desc: ClassDesc, prims: tuple[Any, ...], values: list[Any]) -> ValueError:
     for (name, _default), value in zip(prims, values, strict=True):
         code = next(f.descriptor for f in desc.stream_fields if f.name == name)
         try:

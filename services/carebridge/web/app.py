@@ -74,7 +74,8 @@ class CarebridgeApp:
                 metrics.count_request(mount, str(exc.http_status))
                 return _refusal(exc, start_response)
 
-        def counting_start_response(status: str, headers: list, exc_info: Any = None) -> Any:
+        def counting_start_response(status: str, headers: list[tuple[str, str]],
+                                    exc_info: Any = None) -> Any:
             metrics.count_request(mount, status.split(" ", 1)[0])
             return start_response(status, headers, exc_info) if exc_info else start_response(
                 status, headers)
