@@ -21,9 +21,21 @@ class ServiceContract:
     path: str
 
 
-FACILITY_SERVICE = ServiceContract(
-    "FacilityService.wsdl", "{http://ws.caisi_integrator.oscarehr.org/}FacilityWsPortBinding",
-    "/caisi_integrator/ws/FacilityService")
+_CAISI = "http://ws.caisi_integrator.oscarehr.org/"
+
+
+def _integrator(name: str) -> ServiceContract:
+    """One of the CAISI Integrator's services, named as OSCAR's stubs name it."""
+    return ServiceContract(f"{name}Service.wsdl", f"{{{_CAISI}}}{name}WsPortBinding",
+                           f"/caisi_integrator/ws/{name}Service")
+
+
+# The six services of the CAISI Integrator, by port type (``DemographicWs``...).
+INTEGRATOR_SERVICES = {
+    f"{name}Ws": _integrator(name)
+    for name in ("Facility", "Demographic", "Program", "Provider", "Referral", "Hnr")
+}
+FACILITY_SERVICE = INTEGRATOR_SERVICES["FacilityWs"]
 PATIENT_SUBMISSION = ServiceContract(
     "PatientSubmission.wsdl", "{urn:carebridge:patients:1}PatientSubmissionService",
     "/services/PatientSubmission")

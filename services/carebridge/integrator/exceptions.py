@@ -2,7 +2,10 @@
 
 IntegratorError
  ├── UnknownFacility             the header names no registered facility
- └── LeaseLost                   another node took over the import lease
+ ├── LeaseLost                   another node took over the import lease
+ └── RequestRefused              a CAISI Integrator call that cannot be done as asked (Client)
+      ├── InvalidArgument        an argument is missing or out of range
+      └── NotFound               no such record within the caller's reach
 WrongFacility (a PushFileError)  per-facility incoming: the header names another facility
 """
 
@@ -27,3 +30,15 @@ class UnknownFacility(IntegratorError):
 
 class LeaseLost(IntegratorError):
     """The importer lease expired and another node holds it now."""
+
+
+class RequestRefused(IntegratorError):
+    """A service call refused for what it asks; the caller is told exactly why."""
+
+
+class InvalidArgument(RequestRefused):
+    pass
+
+
+class NotFound(RequestRefused):
+    """Also what another facility's record looks like: its existence is not disclosed."""

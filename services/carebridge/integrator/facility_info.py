@@ -1,16 +1,30 @@
-"""getMyFacility: a facility as its last push described it (CachedFacility), else its account."""
+"""FacilityWs's facility records: each facility's CachedFacility as its last push (or
+setMyFacility) described it, else as its account describes it.
+
+The real integrator answers getMyFacility with null until the facility has sent its
+CachedFacility, and OSCAR's Integrator Status page then fails with a NullPointerException
+(``integratorStatus.jsp`` reads the id of the result); carebridge always answers with the
+caller's own record, built from its account until a push describes it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from carebridge.integrator.exceptions import InvalidArgument
 from carebridge.oscar.cached_records import FACILITY_TYPE
-from carebridge.store.models import CachedRecord, Facility
+from carebridge.store.models import CachedRecord, Facility, utcnow
+
+# What a facility may say about itself (CachedFacility), with the real integrator's sizes.
+_TEXT_FIELDS = {"name": 64, "description": 255, "contactName": 64, "contactEmail": 64,
+                "contactPhone": 64}
+_FLAGS = {"hic": False, "enableIntegratedReferrals": True, "allowSims": True}
 
 
 @dataclass(frozen=True)
@@ -26,26 +40,87 @@ class FacilityInfo:
     allow_sims: bool
     last_data_update: dt.datetime | None
 
+    def as_wire(self) -> dict[str, Any]:
+        """The CachedFacility fields, named as on the wire."""
+        return {
+            "integratorFacilityId": self.integrator_facility_id, "name": self.name,
+            "description": self.description, "contactName": self.contact_name,
+            "contactEmail": self.contact_email, "contactPhone": self.contact_phone,
+            "hic": self.hic, "enableIntegratedReferrals": self.enable_integrated_referrals,
+            "allowSims": self.allow_sims, "lastDataUpdate": self.last_data_update,
+        }
 
-def my_facility(session: Session, facility_id: int) -> FacilityInfo | None:
-    """The facility as its last push described it (CachedFacility), else its account."""
-    facility = session.get(Facility, facility_id)
-    if facility is None:
-        return None
-    pushed: dict[str, Any] = session.scalars(
-        select(CachedRecord.payload).where(
-            CachedRecord.facility_id == facility_id, CachedRecord.record_type == FACILITY_TYPE
-        )
-    ).first() or {}
+
+def _info(facility: Facility, pushed: Mapping[str, Any]) -> FacilityInfo:
     return FacilityInfo(
         integrator_facility_id=facility.id,
-        name=facility.name,
+        name=pushed.get("name") or facility.name,
         description=pushed.get("description", facility.description),
         contact_name=pushed.get("contactName"),
         contact_email=pushed.get("contactEmail"),
         contact_phone=pushed.get("contactPhone"),
-        hic=bool(pushed.get("hic", False)),
-        enable_integrated_referrals=bool(pushed.get("enableIntegratedReferrals", True)),
-        allow_sims=bool(pushed.get("allowSims", True)),
+        hic=bool(pushed.get("hic", _FLAGS["hic"])),
+        enable_integrated_referrals=bool(pushed.get("enableIntegratedReferrals",
+                                                    _FLAGS["enableIntegratedReferrals"])),
+        allow_sims=bool(pushed.get("allowSims", _FLAGS["allowSims"])),
         last_data_update=facility.last_updated,
     )
+
+
+def _pushed(session: Session, facility_ids: list[int]) -> dict[int, dict[str, Any]]:
+    rows = session.execute(
+        select(CachedRecord.facility_id, CachedRecord.payload).where(
+            CachedRecord.facility_id.in_(facility_ids), CachedRecord.record_type == FACILITY_TYPE
+        )
+    )
+    return {int(row.facility_id): dict(row.payload) for row in rows}
+
+
+def my_facility(session: Session, facility_id: int) -> FacilityInfo | None:
+    facility = session.get(Facility, facility_id)
+    if facility is None:
+        return None
+    return _info(facility, _pushed(session, [facility_id]).get(facility_id, {}))
+
+
+def all_facilities(session: Session) -> list[FacilityInfo]:
+    """Every enabled facility, the caller's too (OSCAR names remote records' facilities
+    from this list and fails on one it does not find)."""
+    facilities = list(session.scalars(
+        select(Facility).where(Facility.enabled.is_(True)).order_by(Facility.id)))
+    pushed = _pushed(session, [f.id for f in facilities])
+    return [_info(f, pushed.get(f.id, {})) for f in facilities]
+
+
+def set_my_facility(session: Session, facility_id: int, sent: Mapping[str, Any]) -> None:
+    """Replace what the facility says about itself, as the real integrator does (every
+    field, the id excepted: a facility describes only itself). The last data update is
+    the importer's to set (``update_last_data_update``)."""
+    payload: dict[str, Any] = {"@class": "org.oscarehr.caisi_integrator.dao.CachedFacility",
+                               "integratorFacilityId": None}
+    for name, limit in _TEXT_FIELDS.items():
+        value = sent.get(name)
+        if value is not None and len(value) > limit:
+            raise InvalidArgument(f"{name} is longer than {limit} characters")
+        payload[name] = (value or "").strip() or None
+    for name, default in _FLAGS.items():
+        value = sent.get(name)
+        payload[name] = default if value is None else bool(value)
+    row = session.scalars(select(CachedRecord).where(
+        CachedRecord.facility_id == facility_id, CachedRecord.record_type == FACILITY_TYPE,
+        CachedRecord.record_key == "facility")).first()
+    if row is None:
+        session.add(CachedRecord(facility_id=facility_id, record_type=FACILITY_TYPE,
+                                 record_key="facility", payload=payload, updated_at=utcnow()))
+    else:
+        row.payload = payload
+        row.updated_at = utcnow()
+
+
+def update_last_data_update(session: Session, facility_id: int,
+                            when: dt.datetime | None) -> None:
+    if when is None:
+        raise InvalidArgument("arg0 (the last data update) is required")
+    facility = session.get(Facility, facility_id)
+    if facility is not None:
+        facility.last_updated = when

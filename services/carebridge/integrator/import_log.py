@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from carebridge.integrator.exceptions import LeaseLost
+from carebridge.integrator.exceptions import InvalidArgument, LeaseLost, NotFound
 from carebridge.integrator.prerequisites import CompletedImport, decide
 from carebridge.oscar.archive import Header
 from carebridge.store.models import Facility, ImportLog, ImportStatus, utcnow
@@ -142,6 +142,41 @@ def can_process_file(session: Session, facility_id: int, checksum: str | None,
     and start date it is also given are not used)."""
     return decide(last_completed(session, facility_id), checksum or "", end_date,
                   depends_on).value
+
+
+# -- FacilityWs's changes (an importer that is not carebridge's) -------------------------
+
+
+def create(session: Session, facility_id: int, filename: str | None, checksum: str | None,
+           start: dt.datetime | None, end: dt.datetime | None, depends_on: str | None,
+           status: str | None = ImportStatus.PROCESSING) -> ImportLog:
+    """OSCAR's createImportLog(WithStatus): a new row for the caller's file."""
+    if not filename or not checksum:
+        raise InvalidArgument("arg0 (filename) and arg1 (checksum) are required")
+    if len(filename) > 255 or len(checksum) > 32 or (depends_on and len(depends_on) > 32):
+        raise InvalidArgument("filename over 255 or checksum/dependsOn over 32 characters")
+    if status not in set(ImportStatus):
+        raise InvalidArgument(f"status must be one of {', '.join(ImportStatus)}")
+    now = utcnow()
+    row = ImportLog(facility_id=facility_id, filename=filename, checksum=checksum,
+                    status=status, depends_on=depends_on or None, date_interval_start=start,
+                    date_interval_end=end, counts={}, attempts=1, date_created=now,
+                    last_updated=now)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def set_status(session: Session, facility_id: int, log_id: int | None,
+               status: ImportStatus) -> ImportLog:
+    """OSCAR's completeImportLog/errorImportLog, on the caller's own rows only (the real
+    integrator hands another facility's row back unchanged; carebridge does not show it)."""
+    row = session.get(ImportLog, log_id) if log_id is not None else None
+    if row is None or row.facility_id != facility_id:
+        raise NotFound(f"no import log {log_id} of this facility")
+    row.status = status
+    row.last_updated = utcnow()
+    return row
 
 
 # -- the importer's changes -------------------------------------------------------------

@@ -17,7 +17,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import Session
 
+from carebridge.matching import identity_row
 from carebridge.oscar.cached_records import (
+    DEMOGRAPHIC_TYPE,
     DOCUMENT_TYPE,
     PROGRAM_TYPE,
     DeleteMissing,
@@ -25,10 +27,11 @@ from carebridge.oscar.cached_records import (
     Operation,
     Upsert,
 )
-from carebridge.store.models import CachedRecord, Document, utcnow
+from carebridge.store.models import CachedRecord, Document, SharedDemographic, utcnow
 
 _RECORDS = CachedRecord.__table__
 _DOCUMENTS = Document.__table__
+_IDENTITIES = SharedDemographic.__table__
 
 
 class RecordWriter:
@@ -56,6 +59,14 @@ class RecordWriter:
             },
         )
         self._delete_statements: dict[tuple[bool, bool], Any] = {}
+        # Each patient's identity fields, indexed beside the record (same-HIN links, matching).
+        self._identities: dict[int, dict[str, Any]] = {}
+        identity = self._insert(_IDENTITIES)
+        self._identity_statement = identity.on_conflict_do_update(
+            index_elements=[_IDENTITIES.c.facility_id, _IDENTITIES.c.demographic_no],
+            set_={c.name: identity.excluded[c.name] for c in _IDENTITIES.c
+                  if c.name not in ("facility_id", "demographic_no")},
+        )
 
     def apply(self, operation: Operation) -> None:
         if isinstance(operation, Upsert):
@@ -84,6 +95,10 @@ class RecordWriter:
         self.counts[op.record_type if op.known else "unknown:" + op.record_type] += 1
         if op.record_type == DOCUMENT_TYPE:
             self._last_document_key = op.key
+        elif op.record_type == DEMOGRAPHIC_TYPE:
+            identity = identity_row(self.facility_id, op.payload)
+            if identity is not None:
+                self._identities[identity["demographic_no"]] = identity
         if len(self._pending) >= self.batch_size:
             self.flush()
 
@@ -93,6 +108,10 @@ class RecordWriter:
         rows = list(self._pending.values())
         self._pending.clear()
         self.session.execute(self._upsert_statement, rows)
+        if self._identities:
+            identities = list(self._identities.values())
+            self._identities.clear()
+            self.session.execute(self._identity_statement, identities)
 
     def _delete_missing(self, op: DeleteMissing) -> None:
         if op.demographic_no is None and op.record_type != PROGRAM_TYPE:

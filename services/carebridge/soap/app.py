@@ -86,17 +86,43 @@ def contract_schema(wsdl_path: Path) -> etree.XMLSchema:
 
 def _compile_contract_schema(wsdl_path: Path) -> etree.XMLSchema:
     tree = etree.parse(str(wsdl_path), etree.XMLParser(resolve_entities=False, no_network=True))
-    schema = tree.find(".//{http://www.w3.org/2001/XMLSchema}schema")
-    if schema is None:
+    schemas = tree.findall(f".//{{{_XSD}}}schema")
+    if not schemas:
         raise ValueError(f"{wsdl_path} has no xs:schema in its types")
-    # QName values (type="tns:...") need the WSDL's prefixes in scope.
-    standalone = etree.Element(schema.tag, attrib=dict(schema.attrib),
-                               nsmap={**tree.getroot().nsmap, **schema.nsmap})
-    standalone.extend(copy.deepcopy(child) for child in schema)
-    # Re-read with the WSDL's own location as base, so relative xs:imports resolve.
+    # A WSDL's schemas import each other by namespace alone (HnrService has two): each is
+    # handed to the compiler as its own document, found through a resolver, never a file.
+    documents = {}
+    for schema in schemas:
+        # QName values (type="tns:...") need the WSDL's prefixes in scope.
+        standalone = etree.Element(schema.tag, attrib=dict(schema.attrib),
+                                   nsmap={**tree.getroot().nsmap, **schema.nsmap})
+        standalone.extend(copy.deepcopy(child) for child in schema)
+        for imported in standalone.findall(f"{{{_XSD}}}import"):
+            namespace = imported.get("namespace")
+            if imported.get("schemaLocation") is None and any(
+                    other.get("targetNamespace") == namespace for other in schemas):
+                imported.set("schemaLocation", _SIBLING + (namespace or ""))
+        documents[_SIBLING + (schema.get("targetNamespace") or "")] = etree.tostring(standalone)
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    return etree.XMLSchema(etree.fromstring(etree.tostring(standalone), parser,
-                                            base_url=str(wsdl_path)))
+    parser.resolvers.add(_SiblingSchemas(documents))
+    # Read with the WSDL's own location as base, so relative xs:imports resolve.
+    first = next(iter(documents.values()))
+    return etree.XMLSchema(etree.fromstring(first, parser, base_url=str(wsdl_path)))
+
+
+_XSD = "http://www.w3.org/2001/XMLSchema"
+_SIBLING = "urn:carebridge:wsdl-schema:"
+
+
+class _SiblingSchemas(etree.Resolver):
+    def __init__(self, documents: Mapping[str, bytes]) -> None:
+        super().__init__()
+        self._documents = documents
+
+    def resolve(self, system_url: str | None, public_id: str | None, context: Any) -> Any:
+        if system_url is not None and system_url in self._documents:
+            return self.resolve_string(self._documents[system_url], context)
+        return None
 
 
 def soap_application(

@@ -10,6 +10,7 @@ from lxml import etree
 from spyne.model.fault import Fault
 from sqlalchemy.exc import OperationalError
 
+from carebridge.integrator.exceptions import RequestRefused
 from carebridge.soap.exceptions import SoapError
 from carebridge.soap.wsse.namespaces import WSSE
 
@@ -77,6 +78,7 @@ def _soap_error(exc: Exception) -> Fault:
 ERROR_TABLE: tuple[tuple[type[Exception], Callable[[Exception], Fault]], ...] = (
     (SoapError, _soap_error),
     (OperationalError, lambda _exc: unavailable()),
+    (RequestRefused, lambda exc: ClientFault(str(exc))),
 )
 
 

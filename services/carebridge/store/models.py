@@ -341,3 +341,91 @@ class ServiceSetting(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SharedDemographic(Base):
+    """The identity fields of each pushed patient (DemographicTransfer), indexed: what the
+    integrator joins on (same HIN links records implicitly) and searches (matching).
+
+    Written beside the patient's ``cached_record`` by the importer; never read without the
+    caller's scope applied (``integrator.access``).
+    """
+
+    __tablename__ = "shared_demographic"
+    __table_args__ = (
+        Index("ix_shared_demographic_hin", "hin", "hin_type"),
+        Index("ix_shared_demographic_last_soundex", "last_soundex"),
+        Index("ix_shared_demographic_birth_date", "birth_date"),
+    )
+
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"), primary_key=True)
+    demographic_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hin: Mapped[str | None] = mapped_column(String(64))
+    hin_type: Mapped[str | None] = mapped_column(String(64))
+    first_name: Mapped[str | None] = mapped_column(String(255))
+    last_name: Mapped[str | None] = mapped_column(String(255))
+    first_soundex: Mapped[str | None] = mapped_column(String(8))
+    last_soundex: Mapped[str | None] = mapped_column(String(8))
+    birth_date: Mapped[str | None] = mapped_column(String(10))
+
+
+class DemographicLink(Base):
+    """Two facilities' records of one person, linked by a provider (DemographicWs
+    linkDemographics); a link holds in both directions."""
+
+    __tablename__ = "demographic_link"
+    __table_args__ = (
+        UniqueConstraint("facility_id1", "demographic_no1", "facility_id2", "demographic_no2",
+                         name="uq_demographic_link_pair"),
+        Index("ix_demographic_link_second", "facility_id2", "demographic_no2"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    facility_id1: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    demographic_no1: Mapped[int] = mapped_column(Integer)
+    facility_id2: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    demographic_no2: Mapped[int] = mapped_column(Integer)
+    creator_facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    creator_provider_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Referral(Base):
+    """A referral of a patient to another facility's program (ReferralWs)."""
+
+    __tablename__ = "referral"
+    __table_args__ = (
+        Index("ix_referral_destination", "destination_facility_id", "destination_program_id"),
+        Index("ix_referral_source", "source_facility_id", "source_demographic_no"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    source_demographic_no: Mapped[int | None] = mapped_column(Integer)
+    destination_facility_id: Mapped[int | None] = mapped_column(Integer)
+    destination_program_id: Mapped[int | None] = mapped_column(Integer)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    referral_date: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AccessAudit(Base):
+    """Who read which patient's records, when and through which door.
+
+    Written in the same transaction as the read it records: no read without its row.
+    """
+
+    __tablename__ = "access_audit"
+    __table_args__ = (
+        Index("ix_access_audit_at", "at"),
+        Index("ix_access_audit_subject", "subject_facility_id", "subject_demographic_no"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    actor: Mapped[str | None] = mapped_column(String(64))
+    door: Mapped[str] = mapped_column(String(32))
+    operation: Mapped[str] = mapped_column(String(128))
+    subject_facility_id: Mapped[int | None] = mapped_column(Integer)
+    subject_demographic_no: Mapped[int | None] = mapped_column(Integer)
+    records: Mapped[int] = mapped_column(Integer, default=0)

@@ -15,8 +15,8 @@ from carebridge.integrator import import_log
 from carebridge.soap.app import ServiceEnv
 from carebridge.soap.exceptions import RequestRejected
 from carebridge.soap.faults import fault_document
-from carebridge.soap.services import facility as facility_service
 from carebridge.soap.services import patients as patient_service
+from carebridge.soap.services.caisi import integrator_mounts
 from carebridge.store.database import Database
 from carebridge.web import metrics, status
 from carebridge.web.compression import gzip_replies
@@ -38,7 +38,7 @@ class CarebridgeApp:
         self.db = db or Database(settings)
         env = ServiceEnv(self.db, settings)
         self.mounts: dict[str, Any] = {
-            facility_service.MOUNT: facility_service.facility_wsgi(env),
+            **integrator_mounts(env),
             patient_service.MOUNT: patient_service.patient_wsgi(env),
         }
         rewrite = _address_rewriter(settings.server.public_base_url)

@@ -1,169 +1,106 @@
-"""FacilityService: the part of OSCAR's CAISI Integrator FacilityWs that reports file status.
+"""FacilityService: the CAISI Integrator's FacilityWs, every operation of the real one.
 
-Thin Spyne adapter over ``integrator.import_log`` and ``integrator.facility_info``; the
-contract is ``wsdl/FacilityService.wsdl`` and a contract test keeps Spyne's WSDL equal to it.
+Thin handlers over ``integrator.import_log`` and ``integrator.facility_info``; the types
+and operations come from the catalogue (``soap.catalogue``), the contract is
+``wsdl/FacilityService.wsdl``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import TypeVar
+from typing import Any
 
-from spyne import (
-    Boolean,
-    ComplexModel,
-    DateTime,
-    Integer32,
-    Long,
-    MethodContext,
-    ServiceBase,
-    Unicode,
-    rpc,
-)
-from spyne.server.wsgi import WsgiApplication
-from sqlalchemy.orm import Session
+from spyne import MethodContext
 
-from carebridge.contracts import FACILITY_SERVICE, contract_path
+from carebridge.contracts import FACILITY_SERVICE
 from carebridge.integrator import facility_info, import_log
-from carebridge.soap.app import RequestContext, ServiceEnv, as_utc, soap_application
-from carebridge.soap.models import optional, repeated, required
-from carebridge.store import unit_of_work
+from carebridge.soap import catalogue
+from carebridge.soap.app import as_utc
+from carebridge.soap.services.integrator import call
 from carebridge.store.models import ImportLog as ImportLogRow
+from carebridge.store.models import ImportStatus
 
-TNS = "http://ws.caisi_integrator.oscarehr.org/"
 MOUNT = FACILITY_SERVICE.path
 
-T = TypeVar("T")
 
-
-class AbstractModel(ComplexModel):
-    __namespace__ = TNS
-    __type_name__ = "abstractModel"
-
-    class Attributes(ComplexModel.Attributes):
-        _abstract = True
-
-
-class ImportLog(AbstractModel):
-    __namespace__ = TNS
-    __type_name__ = "importLog"
-    _type_info = [
-        ("checksum", optional(Unicode)),
-        ("dateCreated", optional(DateTime)),
-        ("dateIntervalEnd", optional(DateTime)),
-        ("dateIntervalStart", optional(DateTime)),
-        ("dependsOn", optional(Unicode)),
-        ("facilityId", optional(Integer32)),
-        ("filename", optional(Unicode)),
-        ("id", optional(Long)),
-        ("lastUpdatedDate", optional(DateTime)),
-        ("status", optional(Unicode)),
-    ]
-
-    @classmethod
-    def from_row(cls, row: ImportLogRow) -> ImportLog:
-        return cls(
-            checksum=row.checksum,
-            dateCreated=row.date_created,
-            dateIntervalEnd=row.date_interval_end,
-            dateIntervalStart=row.date_interval_start,
-            dependsOn=row.depends_on,
-            facilityId=row.facility_id,
-            filename=row.filename,
-            id=row.id,
-            lastUpdatedDate=row.last_updated,
-            status=row.status,
-        )
-
-
-class CachedFacility(AbstractModel):
-    __namespace__ = TNS
-    __type_name__ = "cachedFacility"
-    _type_info = [
-        ("allowSims", required(Boolean)),
-        ("contactEmail", optional(Unicode)),
-        ("contactName", optional(Unicode)),
-        ("contactPhone", optional(Unicode)),
-        ("description", optional(Unicode)),
-        ("enableIntegratedReferrals", required(Boolean)),
-        ("hic", required(Boolean)),
-        ("integratorFacilityId", optional(Integer32)),
-        ("lastDataUpdate", optional(DateTime)),
-        ("name", optional(Unicode)),
-    ]
-
-
-_IMPORT_LOGS = repeated(ImportLog)
-
-
-def _call(ctx: MethodContext, fn: Callable[[Session, int], T]) -> T:
-    """One unit of work around one use case, for the signed-in facility."""
-    env: ServiceEnv = ctx.app.carebridge
-    request: RequestContext = ctx.udc
-    facility_id = request.caller.facility_id
-    return unit_of_work.run(env.db, lambda session: fn(session, facility_id))
-
-
-class FacilityWs(ServiceBase):
-    __service_name__ = "FacilityWsService"
-    __port_types__ = ["FacilityWs"]
-
-    @rpc(optional(Unicode), optional(Unicode), _args=("arg0", "arg1"), _returns=_IMPORT_LOGS,
-         _out_variable_name="return", _port_type="FacilityWs",
-         _operation_name="getImportLogByFilenameAndChecksum",
-         _out_message_name="getImportLogByFilenameAndChecksumResponse")
-    def get_import_log_by_filename_and_checksum(ctx: MethodContext, arg0: str | None,
-                                                arg1: str | None) -> list[ImportLog]:
-        rows = _call(ctx, lambda s, fid: import_log.for_file(s, fid, arg0, arg1))
-        return [ImportLog.from_row(r) for r in rows]
-
-    @rpc(optional(DateTime), _args=("arg0",), _returns=_IMPORT_LOGS, _out_variable_name="return",
-         _port_type="FacilityWs", _operation_name="getImportLogsSince",
-         _out_message_name="getImportLogsSinceResponse")
-    def get_import_logs_since(ctx: MethodContext, arg0: dt.datetime | None) -> list[ImportLog]:
-        rows = _call(ctx, lambda s, fid: import_log.since(s, fid, as_utc(arg0)))
-        return [ImportLog.from_row(r) for r in rows]
-
-    @rpc(optional(Unicode), optional(Unicode), optional(DateTime), optional(DateTime),
-         optional(Unicode),
-         _args=("arg0", "arg1", "arg2", "arg3", "arg4"), _returns=optional(Unicode),
-         _out_variable_name="return", _port_type="FacilityWs", _operation_name="canProcessFile",
-         _out_message_name="canProcessFileResponse")
-    def can_process_file(ctx: MethodContext, arg0: str | None, arg1: str | None,
-                         arg2: dt.datetime | None, arg3: dt.datetime | None,
-                         arg4: str | None) -> str:
-        return _call(
-            ctx, lambda s, fid: import_log.can_process_file(s, fid, arg1, as_utc(arg3), arg4)
-        )
-
-    @rpc(_returns=CachedFacility.customize(min_occurs=0, nillable=False),
-         _out_variable_name="return", _port_type="FacilityWs", _operation_name="getMyFacility",
-         _out_message_name="getMyFacilityResponse")
-    def get_my_facility(ctx: MethodContext) -> CachedFacility | None:
-        info = _call(ctx, facility_info.my_facility)
-        if info is None:
-            return None
-        return CachedFacility(
-            allowSims=info.allow_sims,
-            contactEmail=info.contact_email,
-            contactName=info.contact_name,
-            contactPhone=info.contact_phone,
-            description=info.description,
-            enableIntegratedReferrals=info.enable_integrated_referrals,
-            hic=info.hic,
-            integratorFacilityId=info.integrator_facility_id,
-            lastDataUpdate=info.last_data_update,
-            name=info.name,
-        )
-
-
-def facility_wsgi(env: ServiceEnv) -> WsgiApplication:
-    return soap_application(
-        [FacilityWs],
-        tns=TNS,
-        name="FacilityWsService",
-        env=env,
-        contract=contract_path("wsdl", FACILITY_SERVICE.wsdl),
-        port_names={"FacilityWs": "FacilityWsPort"},
+def import_log_model(row: ImportLogRow) -> Any:
+    return catalogue.model("tns:importLog")(
+        checksum=row.checksum, dateCreated=row.date_created,
+        dateIntervalEnd=row.date_interval_end, dateIntervalStart=row.date_interval_start,
+        dependsOn=row.depends_on, facilityId=row.facility_id, filename=row.filename,
+        id=row.id, lastUpdatedDate=row.last_updated, status=row.status,
     )
+
+
+def _facility(info: facility_info.FacilityInfo) -> Any:
+    return catalogue.from_payload("tns:cachedFacility", info.as_wire())
+
+
+def get_import_log_by_filename_and_checksum(ctx: MethodContext, filename: str | None,
+                                            checksum: str | None) -> list[Any]:
+    rows = call(ctx, lambda s, who: import_log.for_file(s, who.facility_id, filename, checksum))
+    return [import_log_model(r) for r in rows]
+
+
+def get_import_logs_since(ctx: MethodContext, start: dt.datetime | None) -> list[Any]:
+    rows = call(ctx, lambda s, who: import_log.since(s, who.facility_id, as_utc(start)))
+    return [import_log_model(r) for r in rows]
+
+
+def can_process_file(ctx: MethodContext, _filename: str | None, checksum: str | None,
+                     _start: dt.datetime | None, end: dt.datetime | None,
+                     depends_on: str | None) -> str:
+    return call(ctx, lambda s, who: import_log.can_process_file(
+        s, who.facility_id, checksum, as_utc(end), depends_on))
+
+
+def create_import_log(ctx: MethodContext, filename: str | None, checksum: str | None,
+                      start: dt.datetime | None, end: dt.datetime | None,
+                      depends_on: str | None, status: str | None = ImportStatus.PROCESSING
+                      ) -> Any:
+    return call(ctx, lambda s, who: import_log_model(import_log.create(
+        s, who.facility_id, filename, checksum, as_utc(start), as_utc(end), depends_on,
+        status)), writes=True)
+
+
+def _set_status(status: ImportStatus) -> catalogue.Handler:
+    def handler(ctx: MethodContext, log_id: int | None) -> Any:
+        return call(ctx, lambda s, who: import_log_model(
+            import_log.set_status(s, who.facility_id, log_id, status)), writes=True)
+    return handler
+
+
+def get_my_facility(ctx: MethodContext) -> Any:
+    info = call(ctx, lambda s, who: facility_info.my_facility(s, who.facility_id))
+    return _facility(info) if info is not None else None
+
+
+def get_all_facility(ctx: MethodContext) -> list[Any]:
+    return [_facility(i) for i in call(ctx, lambda s, _who: facility_info.all_facilities(s))]
+
+
+def set_my_facility(ctx: MethodContext, facility: Any) -> None:
+    sent = catalogue.to_mapping("tns:cachedFacility", facility)
+    call(ctx, lambda s, who: facility_info.set_my_facility(s, who.facility_id, sent),
+         writes=True)
+
+
+def update_my_facility_last_update_date(ctx: MethodContext, when: dt.datetime | None) -> None:
+    call(ctx, lambda s, who: facility_info.update_last_data_update(
+        s, who.facility_id, as_utc(when)), writes=True)
+
+
+HANDLERS: dict[str, catalogue.Handler] = {
+    "getImportLogByFilenameAndChecksum": get_import_log_by_filename_and_checksum,
+    "getImportLogsSince": get_import_logs_since,
+    "canProcessFile": can_process_file,
+    "createImportLog": create_import_log,
+    "createImportLogWithStatus": create_import_log,
+    "completeImportLog": _set_status(ImportStatus.COMPLETED),
+    "errorImportLog": _set_status(ImportStatus.ERROR),
+    "getMyFacility": get_my_facility,
+    "getAllFacility": get_all_facility,
+    "setMyFacility": set_my_facility,
+    "updateMyFacilityLastUpdateDate": update_my_facility_last_update_date,
+}
+
