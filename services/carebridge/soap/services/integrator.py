@@ -8,9 +8,10 @@ every other operation of the real interface a precise "not supported" Fault.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from spyne import MethodContext
+from spyne.model.fault import Fault
 from spyne.server.wsgi import WsgiApplication
 from sqlalchemy.orm import Session
 
@@ -35,6 +36,14 @@ def call(ctx: MethodContext, fn: Callable[[Session, Reader], T], *, writes: bool
     env: ServiceEnv = ctx.app.carebridge
     who = reader(ctx)
     return unit_of_work.run(env.db, lambda session: fn(session, who), writes=writes)
+
+
+def from_files_only(ctx: MethodContext, *args: Any) -> Any:
+    """The old SOAP push's record-writing operations: carebridge reads push files."""
+    service = getattr(ctx.service_class, "__port_types__", ["?"])[0]
+    raise Fault("Server", f"{service}.{reader(ctx).operation} is not supported by this "
+                          "integrator: records arrive in IntegratorPush files, as OSCAR 19 "
+                          "sends them")
 
 
 def integrator_wsgi(port_type: str, handlers: Mapping[str, catalogue.Handler],

@@ -1,0 +1,288 @@
+"""The shared record over SOAP on a real node: three facilities' JVM-written pushes imported,
+read through DemographicService/ProgramService/ProviderService/ReferralService/HnrService with
+zeep; scoping by link and consent; the audit of every read.
+
+clinic-a and clinic-b push the same first two patients (same seed: same names, HINs), so
+those are linked implicitly by HIN; clinic-c's patients are its own until a provider links
+one. Nothing of another facility is readable before that facility recorded consent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import zeep
+from lxml import etree
+from sqlalchemy import func, select
+from zeep.exceptions import Fault
+from zeep.wsse.username import UsernameToken
+
+from carebridge.config import Settings
+from carebridge.contracts import INTEGRATOR_SERVICES, contract_path
+from carebridge.integrator.importer import Importer
+from carebridge.integrator.push_import import Result
+from carebridge.store.database import Database
+from carebridge.store.facilities import add_facility
+from carebridge.store.migrate import upgrade
+from carebridge.store.models import AccessAudit, SharedDemographic
+from tests import jvm
+from tests.conftest import make_settings, module_database_url
+from tests.integration.conftest import T0
+from tests.support.pushes import deliver
+from tests.support.server import Node
+
+PASSWORDS = {"clinic-a": "secret-a", "clinic-b": "secret-b", "clinic-c": "secret-c"}
+CAISI = "http://oscarehr.org/caisi"
+
+
+class Shared:
+    def __init__(self, settings: Settings, db: Database, node: Node, ids: dict[str, int],
+                 pushes: dict[str, jvm.PushFiles]) -> None:
+        self.settings, self.db, self.node, self.ids, self.pushes = (
+            settings, db, node, ids, pushes)
+
+    def client(self, port_type: str, facility: str = "clinic-a") -> Any:
+        contract = INTEGRATOR_SERVICES[port_type]
+        client = zeep.Client(str(contract_path("wsdl", contract.wsdl)),
+                             wsse=UsernameToken(facility, PASSWORDS[facility]),
+                             transport=zeep.Transport(timeout=20, operation_timeout=20))
+        return client, client.create_service(contract.binding, self.node.url + contract.path)
+
+    def service(self, port_type: str, facility: str = "clinic-a") -> Any:
+        return self.client(port_type, facility)[1]
+
+    def demographics(self, facility: str) -> list[SharedDemographic]:
+        with self.db.transaction() as session:
+            return list(session.scalars(select(SharedDemographic).where(
+                SharedDemographic.facility_id == self.ids[facility])
+                .order_by(SharedDemographic.demographic_no)))
+
+    def consent(self, facility: str, demographic_no: int, status: str = "GIVEN",
+                share: dict[int, bool] | None = None) -> None:
+        client, service = self.client("DemographicWs", facility)
+        pair = client.get_type("ns0:facilityConsentPair")
+        transfer = client.get_type("ns0:setConsentTransfer")(
+            consentStatus=status, demographicId=demographic_no, excludeMentalHealthData=False,
+            createdDate=dt.datetime.now(dt.UTC),
+            consentToShareData=[pair(remoteFacilityId=f, shareData=v)
+                                for f, v in (share or {}).items()])
+        service.setCachedDemographicConsent(transfer)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def shared(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+           jvm_build: Path) -> Iterator[Shared]:
+    root = tmp_path_factory.mktemp("shared")
+    url = module_database_url(request, root, "shared")
+    settings = make_settings(root, url)
+    upgrade(url)
+    db = Database(settings)
+    with db.transaction() as session:
+        ids = {name: add_facility(session, name, password, digest_box=db.secret_box).id
+               for name, password in PASSWORDS.items()}
+    pushes = {
+        "clinic-a": jvm.make_push(jvm_build, root / "a", username="clinic-a", patients=4,
+                                  date=T0, seed=11),
+        "clinic-b": jvm.make_push(jvm_build, root / "b", username="clinic-b", patients=2,
+                                  date=T0, seed=11, emr_facility_id=2),
+        "clinic-c": jvm.make_push(jvm_build, root / "c", username="clinic-c", patients=2,
+                                  date=T0, seed=12, emr_facility_id=3),
+    }
+    for push in pushes.values():
+        deliver(push, settings.importer.incoming_dir)
+    outcomes = Importer(db, settings).run_once()
+    assert [o.result for o in outcomes] == [Result.COMPLETED] * 3, [o.reason for o in outcomes]
+    node = Node(settings).start()
+    try:
+        yield Shared(settings, db, node, ids, pushes)
+    finally:
+        node.stop()
+        db.dispose()
+
+
+def _numbers(transfers: list[Any]) -> set[tuple[int, int]]:
+    return {(t.integratorFacilityId, t.caisiDemographicId) for t in transfers}
+
+
+def test_same_pushes_share_hins_and_other_seeds_do_not(shared: Shared) -> None:
+    a, b, c = (shared.demographics(f) for f in ("clinic-a", "clinic-b", "clinic-c"))
+    assert len(a) == 4 and len(b) == 2 and len(c) == 2
+    assert [(p.hin, p.last_name) for p in a[:2]] == [(p.hin, p.last_name) for p in b]
+    assert not {p.hin for p in c} & {p.hin for p in a}
+
+
+def test_nothing_of_another_facility_without_consent(shared: Shared) -> None:
+    number = shared.demographics("clinic-a")[0].demographic_no
+    demographic = shared.service("DemographicWs", "clinic-a")
+    # Linked by HIN, but clinic-b has recorded no consent for its patient.
+    assert demographic.getLinkedCachedDemographicNotes(number) == []
+    assert demographic.getLinkedCachedDemographicDrugsByDemographicId(number) == []
+    assert demographic.getDirectlyLinkedDemographicsByDemographicId(number) == []
+    theirs = shared.demographics("clinic-b")[0].demographic_no
+    assert demographic.getDemographicByFacilityIdAndDemographicId(
+        shared.ids["clinic-b"], theirs) is None
+    # The facility's own record is its own, consent or not.
+    mine = demographic.getDemographicByFacilityIdAndDemographicId(shared.ids["clinic-a"], number)
+    assert mine.caisiDemographicId == number and mine.integratorFacilityId == shared.ids[
+        "clinic-a"]
+
+
+def test_consent_opens_the_linked_chart_and_revoking_closes_it(shared: Shared) -> None:
+    a_number = shared.demographics("clinic-a")[1].demographic_no
+    b_number = shared.demographics("clinic-b")[1].demographic_no
+    demographic = shared.service("DemographicWs", "clinic-a")
+    # clinic-a cannot grant itself access by recording a consent for its own copy.
+    shared.consent("clinic-a", a_number)
+    assert demographic.getLinkedCachedDemographicNotes(a_number) == []
+
+    shared.consent("clinic-b", b_number)
+    linked = demographic.getDirectlyLinkedDemographicsByDemographicId(a_number)
+    assert _numbers(linked) == {(shared.ids["clinic-b"], b_number)}
+    notes = demographic.getLinkedCachedDemographicNotes(a_number)
+    assert notes, "clinic-b's push holds notes for every patient"
+    assert {n.caisiDemographicId for n in notes} == {b_number}
+    assert {n.cachedDemographicNoteCompositePk.integratorFacilityId for n in notes} == {
+        shared.ids["clinic-b"]}
+    metadata = demographic.getLinkedCachedDemographicNoteMetaData(a_number)
+    assert {m.cachedDemographicNoteCompositePk.uuid for m in metadata} == {
+        n.cachedDemographicNoteCompositePk.uuid for n in notes}
+    assert all(m.note is None for m in metadata)
+    by_ids = demographic.getLinkedCachedDemographicNotesByIds(
+        [m.cachedDemographicNoteCompositePk for m in metadata[:2]])
+    assert [n.note for n in by_ids] == [n.note for n in notes[:2]]
+    state = demographic.getConsentState({"caisiItemId": b_number,
+                                         "integratorFacilityId": shared.ids["clinic-b"]})
+    assert state.consentState == "ALL" and state.integratorFacilityId in shared.ids.values()
+
+    # clinic-c, not linked to the patient, sees nothing of it even by key.
+    other = shared.service("DemographicWs", "clinic-c")
+    assert other.getLinkedCachedDemographicNotesByIds(
+        [m.cachedDemographicNoteCompositePk for m in metadata[:1]]) == []
+
+    shared.consent("clinic-b", b_number, status="REVOKED")
+    assert demographic.getLinkedCachedDemographicNotes(a_number) == []
+
+
+def test_consent_refused_to_one_facility(shared: Shared) -> None:
+    a_number = shared.demographics("clinic-a")[0].demographic_no
+    b_number = shared.demographics("clinic-b")[0].demographic_no
+    shared.consent("clinic-b", b_number, share={shared.ids["clinic-a"]: False})
+    demographic = shared.service("DemographicWs", "clinic-a")
+    assert demographic.getLinkedCachedDemographicNotes(a_number) == []
+    shared.consent("clinic-b", b_number, share={shared.ids["clinic-a"]: True})
+    assert demographic.getLinkedCachedDemographicNotes(a_number)
+
+
+def test_link_then_read_and_unlink(shared: Shared) -> None:
+    a_number = shared.demographics("clinic-a")[3].demographic_no
+    c_number = shared.demographics("clinic-c")[0].demographic_no
+    shared.consent("clinic-c", c_number)
+    demographic = shared.service("DemographicWs", "clinic-a")
+    assert demographic.getLinkedCachedDemographicNotes(a_number) == []
+    demographic.linkDemographics("999998", a_number, shared.ids["clinic-c"], c_number)
+    demographic.linkDemographics("999998", a_number, shared.ids["clinic-c"], c_number)  # again
+    assert _numbers(demographic.getLinkedDemographicsByDemographicId(a_number)) == {
+        (shared.ids["clinic-c"], c_number)}
+    assert {n.caisiDemographicId for n in
+            demographic.getLinkedCachedDemographicNotes(a_number)} == {c_number}
+    # The link holds both ways: clinic-c sees clinic-a's record once clinic-a consents.
+    theirs = shared.service("DemographicWs", "clinic-c")
+    assert theirs.getLinkedDemographicsByDemographicId(c_number) == []
+    shared.consent("clinic-a", a_number)
+    assert _numbers(theirs.getLinkedDemographicsByDemographicId(c_number)) == {
+        (shared.ids["clinic-a"], a_number)}
+    demographic.unLinkDemographics(a_number, shared.ids["clinic-c"], c_number)
+    assert demographic.getLinkedCachedDemographicNotes(a_number) == []
+
+
+def test_linking_to_a_record_nobody_pushed_is_refused(shared: Shared) -> None:
+    demographic = shared.service("DemographicWs", "clinic-a")
+    with pytest.raises(Fault, match="has no demographic 987654"):
+        demographic.linkDemographics("999998", 1, shared.ids["clinic-c"], 987654)
+
+
+def test_matching_scores_as_the_real_integrator(shared: Shared) -> None:
+    a = shared.demographics("clinic-a")[0]
+    b = shared.demographics("clinic-b")[0]
+    shared.consent("clinic-b", b.demographic_no)
+    client, demographic = shared.client("DemographicWs", "clinic-a")
+    parameters = client.get_type("ns0:matchingDemographicParameters")
+    assert a.birth_date and a.hin and a.first_name and a.last_name
+    born = dt.datetime.fromisoformat(a.birth_date + "T00:00:00+00:00")
+    hits = demographic.getMatchingDemographics(parameters(
+        maxEntriesToReturn=20, minScore=5, firstName=a.first_name, lastName=a.last_name,
+        birthDate=born, hin=a.hin))
+    scored = {(h.demographicTransfer.integratorFacilityId, h.demographicTransfer
+               .caisiDemographicId): h.score for h in hits}
+    # HIN 22 + first name 17 + last name 16 + birth date 15, and nothing of clinic-a itself.
+    assert scored[(shared.ids["clinic-b"], b.demographic_no)] == 70
+    assert all(f != shared.ids["clinic-a"] for f, _ in scored)
+    with pytest.raises(Fault, match="at least one of"):
+        demographic.getMatchingDemographics(parameters(maxEntriesToReturn=5, minScore=0))
+
+
+def test_every_read_is_audited_with_the_provider(shared: Shared) -> None:
+    a_number = shared.demographics("clinic-a")[1].demographic_no
+    b_number = shared.demographics("clinic-b")[1].demographic_no
+    shared.consent("clinic-b", b_number)
+    _client, demographic = shared.client("DemographicWs", "clinic-a")
+    header = etree.Element(f"{{{CAISI}}}requestingCaisiProviderNo", nsmap={"caisi": CAISI})
+    header.text = "provider-42"
+    with shared.db.transaction() as session:
+        before = session.scalar(select(func.count()).select_from(AccessAudit))
+    drugs = demographic.getLinkedCachedDemographicDrugsByDemographicId(
+        a_number, _soapheaders=[header])
+    with shared.db.transaction() as session:
+        rows = list(session.scalars(select(AccessAudit).order_by(AccessAudit.id.desc())
+                                    .limit(5)))
+        after = session.scalar(select(func.count()).select_from(AccessAudit))
+    assert drugs and after == before + 1
+    assert (rows[0].actor, rows[0].operation, rows[0].subject_facility_id,
+            rows[0].subject_demographic_no, rows[0].records) == (
+        "provider-42", "getLinkedCachedDemographicDrugsByDemographicId",
+        shared.ids["clinic-b"], b_number, len(drugs))
+
+
+def test_directory_services(shared: Shared) -> None:
+    programs = shared.service("ProgramWs", "clinic-c").getAllPrograms()
+    assert {p.facilityIdIntegerCompositePk.integratorFacilityId for p in programs} == set(
+        shared.ids.values())
+    providers = shared.service("ProviderWs", "clinic-c").getAllProviders()
+    assert {p.facilityIdStringCompositePk.integratorFacilityId for p in providers} == set(
+        shared.ids.values())
+    with pytest.raises(Fault, match="not supported by this integrator"):
+        shared.service("ProgramWs").setCachedPrograms([])
+
+
+def test_referrals_reach_only_their_destination(shared: Shared) -> None:
+    client, referral = shared.client("ReferralWs", "clinic-a")
+    number = shared.demographics("clinic-a")[2].demographic_no
+    kind = client.get_type("ns0:referral")
+    referral.makeReferral(kind(destinationIntegratorFacilityId=shared.ids["clinic-c"],
+                               destinationCaisiProgramId=10, sourceCaisiDemographicId=number,
+                               sourceCaisiProviderId="999998", reasonForReferral="housing"))
+    to_c = shared.service("ReferralWs", "clinic-c").getReferralsToProgram(10)
+    assert [(r.sourceIntegratorFacilityId, r.sourceCaisiDemographicId, r.reasonForReferral)
+            for r in to_c] == [(shared.ids["clinic-a"], number, "housing")]
+    assert shared.service("ReferralWs", "clinic-b").getReferral(to_c[0].referralId) is None
+    shared.service("ReferralWs", "clinic-b").removeReferral(to_c[0].referralId)  # not theirs
+    assert [r.referralId for r in referral.getLinkedReferrals(number)] == [to_c[0].referralId]
+    shared.service("ReferralWs", "clinic-c").removeReferral(to_c[0].referralId)
+    assert referral.getLinkedReferrals(number) == []
+
+
+def test_hnr_answers_as_an_integrator_without_an_hnr_server(shared: Shared) -> None:
+    with pytest.raises(Fault, match="HNR Server unavailable"):
+        shared.service("HnrWs").getHnrClient(1)
+
+
+def test_facility_directory_and_my_facility(shared: Shared) -> None:
+    facility = shared.service("FacilityWs", "clinic-b")
+    everyone = facility.getAllFacility()
+    assert {f.integratorFacilityId for f in everyone} == set(shared.ids.values())
+    mine = facility.getMyFacility()
+    assert mine.integratorFacilityId == shared.ids["clinic-b"]
