@@ -3,6 +3,12 @@
 The Java sources live in tests/java/src (stand-ins for the OSCAR/integrator classes plus the
 ``carebridge.testkit`` generator and reader); tests/java/src-v2 holds a future, incompatible
 IntegratorFileHeader that goes first on the classpath when ``header_version=2``.
+
+The stand-ins are the classes of integrator-objects 0.0.4 (OSCAR 19, push format "0.0.4");
+tests/java/src-legacy holds the older generation's ProgramDeleteIdWrapper (its JVM computes
+another serialVersionUID), first on the classpath when ``push_format="legacy"``.
+tests/java/jar-stubs holds empty OpenJPA / log4j / Named types, just enough to load the real
+integrator-objects jar's classes for ``serial_facts(..., jar=...)``.
 """
 
 from __future__ import annotations
@@ -21,6 +27,9 @@ from pathlib import Path
 JAVA_DIR = Path(__file__).resolve().parent / "java"
 SRC = JAVA_DIR / "src"
 SRC_V2 = JAVA_DIR / "src-v2"
+SRC_LEGACY = JAVA_DIR / "src-legacy"
+JAR_STUBS = JAVA_DIR / "jar-stubs"
+PUSH_FORMATS = ("0.0.4", "legacy")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _STAMP = ".compiled"
 
@@ -66,13 +75,16 @@ def _compile(src: Path, out: Path) -> None:
 
 
 def build_classes(build_dir: Path) -> Path:
-    """Compile tests/java/src to build_dir/classes and src-v2 to build_dir/classes-v2 (if stale)."""
+    """Compile tests/java/src to build_dir/classes, src-v2 to build_dir/classes-v2, src-legacy
+    to build_dir/classes-legacy and jar-stubs to build_dir/classes-jar-stubs (if stale)."""
     build_dir = Path(build_dir)
     build_dir.mkdir(parents=True, exist_ok=True)
     with open(build_dir / ".jvm-build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         _compile(SRC, build_dir / "classes")
         _compile(SRC_V2, build_dir / "classes-v2")
+        _compile(SRC_LEGACY, build_dir / "classes-legacy")
+        _compile(JAR_STUBS, build_dir / "classes-jar-stubs")
     return build_dir
 
 
@@ -96,10 +108,19 @@ def _millis(value: dt.datetime) -> int:
     return (value - _EPOCH) // dt.timedelta(milliseconds=1)
 
 
-def _classpath(build_dir: Path, header_version: int) -> str:
+def _classpath(build_dir: Path, header_version: int = 1, push_format: str = "0.0.4",
+               jar: Path | None = None) -> str:
+    """The stand-ins, with the classes of a header version / push format first; ``jar``
+    (a real integrator-objects jar) goes before the stand-ins, with the jar stubs."""
     if header_version not in (1, 2):
         raise ValueError(f"header_version must be 1 or 2, not {header_version}")
+    if push_format not in PUSH_FORMATS:
+        raise ValueError(f"push_format must be one of {PUSH_FORMATS}, not {push_format!r}")
     parts = [build_dir / "classes"]
+    if jar is not None:
+        parts[:0] = [build_dir / "classes-jar-stubs", Path(jar)]
+    if push_format == "legacy":
+        parts.insert(0, build_dir / "classes-legacy")
     if header_version == 2:
         parts.insert(0, build_dir / "classes-v2")
     return os.pathsep.join(str(p) for p in parts)
@@ -132,15 +153,17 @@ def make_push(
     truncate_last_ser: int = 0,
     header_version: int = 1,
     provider_messages: int = 0,
+    push_format: str = "0.0.4",
 ) -> PushFiles:
     """Run carebridge.testkit.MakePush and return the files it wrote into out_dir.
 
     ``provider_messages`` adds Open-O's provider-message list after the header: a class
-    the integrator does not know.
+    the integrator does not know. ``push_format`` is the class generation written.
     """
     build_dir = build_classes(Path(build_dir))
     cmd = [
-        "java", "-cp", _classpath(build_dir, header_version), "carebridge.testkit.MakePush",
+        "java", "-cp", _classpath(build_dir, header_version, push_format),
+        "carebridge.testkit.MakePush",
         "--out", str(out_dir),
         "--username", username,
         "--emr-facility-id", str(emr_facility_id),
@@ -169,15 +192,17 @@ def make_push(
     )
 
 
-def read_push(build_dir: Path, zip_path: Path, *, header_version: int = 1) -> dict:
+def read_push(build_dir: Path, zip_path: Path, *, header_version: int = 1,
+              push_format: str = "0.0.4", jar: Path | None = None) -> dict:
     """Read a main push zip back on the JVM (carebridge.testkit.ReadPush); returns its report.
 
-    A read error is reported in the "error" key (ReadPush exits 1), not raised.
+    The JVM holds the classes of ``push_format`` (or those of a real ``jar``). A read error
+    is reported in the "error" key (ReadPush exits 1), not raised.
     """
     build_dir = build_classes(Path(build_dir))
     cmd = [
-        "java", "-cp", _classpath(build_dir, header_version), "carebridge.testkit.ReadPush",
-        str(zip_path),
+        "java", "-cp", _classpath(build_dir, header_version, push_format, jar),
+        "carebridge.testkit.ReadPush", str(zip_path),
     ]  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode not in (0, 1) or not done.stdout.strip():
@@ -187,11 +212,11 @@ def read_push(build_dir: Path, zip_path: Path, *, header_version: int = 1) -> di
     return json.loads(done.stdout)
 
 
-def dump_objects(build_dir: Path, ser_path: Path) -> list[dict]:
+def dump_objects(build_dir: Path, ser_path: Path, *, push_format: str = "0.0.4") -> list[dict]:
     """carebridge.testkit.DumpObjects' JSON lines for one .ser file (an error is the last)."""
     build_dir = build_classes(Path(build_dir))
     done = subprocess.run(
-        ["java", "-cp", _classpath(build_dir, 1), "carebridge.testkit.DumpObjects",
+        ["java", "-cp", _classpath(build_dir, 1, push_format), "carebridge.testkit.DumpObjects",
          str(ser_path)],
         capture_output=True, text=True,
     )  # fmt: skip
@@ -199,3 +224,14 @@ def dump_objects(build_dir: Path, ser_path: Path) -> list[dict]:
         raise RuntimeError(f"DumpObjects failed with exit status {done.returncode}\n"
                            f"--- stderr ---\n{done.stderr}")
     return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+def serial_facts(build_dir: Path, class_names: Sequence[str], *, push_format: str = "0.0.4",
+                 jar: Path | None = None) -> dict[str, dict]:
+    """carebridge.testkit.SerialFacts by class name: what ObjectStreamClass.lookup says of
+    each class (serialVersionUID, stream fields, SC_WRITE_METHOD, superclass)."""
+    build_dir = build_classes(Path(build_dir))
+    out = _run(["java", "-cp", _classpath(build_dir, 1, push_format, jar),
+                "carebridge.testkit.SerialFacts", *class_names], "SerialFacts")
+    facts = [json.loads(line) for line in out.splitlines()]
+    return {f["class"]: f for f in facts}

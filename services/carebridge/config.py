@@ -143,6 +143,20 @@ class EmrSettings:
     database_url: str = "sqlite:///var/emr.sqlite"
     export_dir: Path = Path("var/emr-export")
     document_dir: Path = Path("var/emr-documents")  # OSCAR's DOCUMENT_DIR
+    # The class generation pushes are written in: "0.0.4" as OSCAR 19 writes
+    # (integrator-objects 0.0.4), or "legacy" for an integrator JVM with the older wrapper
+    # classes (carebridge.oscar.classes.PUSH_FORMATS; docs/oscar-push-format.md).
+    push_format: str = "0.0.4"
+
+    def __post_init__(self) -> None:
+        if self.push_format not in EMR_PUSH_FORMATS:
+            raise ConfigError(f"setting emr_push_format={self.push_format!r}: one of "
+                              f"{', '.join(EMR_PUSH_FORMATS)}")
+
+
+# carebridge.oscar.classes.PUSH_FORMATS' names (config imports nothing of carebridge; a
+# unit test keeps the two equal).
+EMR_PUSH_FORMATS = ("0.0.4", "legacy")
 
 
 # Each group and the prefix of its fields' outside names.

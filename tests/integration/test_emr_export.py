@@ -107,3 +107,61 @@ def test_delta_holds_exactly_the_changed_patients(emr: EmrDatabase, tmp_path: Pa
     forced = export(emr, tmp_path / "out", tmp_path / "docs", full=True,
                     now=later + dt.timedelta(hours=2))
     assert forced.full and forced.patients == 520 and forced.depends_on is None
+
+
+# -- push formats: which JVM class generation reads the exporter's pushes -----------------
+
+WRAPPER = "org.oscarehr.PMmodule.caisi_integrator.ProgramDeleteIdWrapper"
+
+
+@pytest.fixture
+def small_emr(tmp_path: Path) -> EmrDatabase:
+    database = EmrDatabase(f"sqlite:///{tmp_path}/small-emr.sqlite")
+    seed(database, 12, tmp_path / "docs", seed=5, now=NOW)
+    yield database
+    database.dispose()
+
+
+def _refused_at_the_wrapper(report: dict, base: str) -> None:
+    """OSCAR 19's integrator failure: InvalidClassException on .1.ser's program wrapper."""
+    assert report["error"] is not None and report["error"].startswith(f"{base}.1.ser object ")
+    assert f"InvalidClassException: {WRAPPER}; local class incompatible" in report["error"]
+
+
+def test_default_push_is_read_by_oscar_19s_classes_only(
+    small_emr: EmrDatabase, tmp_path: Path, jvm_build: Path
+) -> None:
+    result = export(small_emr, tmp_path / "out", tmp_path / "docs", now=NOW)
+    assert result.push_format == "0.0.4"
+    report = jvm.read_push(jvm_build, result.path, push_format="0.0.4")
+    assert report["error"] is None and report["objects"] == result.objects
+    assert report["classes"][WRAPPER] == 1
+    _refused_at_the_wrapper(jvm.read_push(jvm_build, result.path, push_format="legacy"),
+                            result.filename.removesuffix(".zip"))
+
+
+def test_legacy_push_format_is_read_by_the_older_classes_only(
+    small_emr: EmrDatabase, tmp_path: Path, jvm_build: Path
+) -> None:
+    result = export(small_emr, tmp_path / "out", tmp_path / "docs", now=NOW,
+                    push_format="legacy")
+    assert result.push_format == "legacy"
+    report = jvm.read_push(jvm_build, result.path, push_format="legacy")
+    assert report["error"] is None and report["objects"] == result.objects
+    assert report["classes"][WRAPPER] == 1
+    _refused_at_the_wrapper(jvm.read_push(jvm_build, result.path, push_format="0.0.4"),
+                            result.filename.removesuffix(".zip"))
+    # The same records either way: the formats differ in one class descriptor's SUID.
+    again = export(small_emr, tmp_path / "out2", tmp_path / "docs", now=NOW, full=True)
+    with open_push(result.path, LIMITS) as old, open_push(again.path, LIMITS) as new:
+        assert list(old.objects()) == list(new.objects())
+
+
+def test_an_unknown_push_format_writes_nothing(small_emr: EmrDatabase, tmp_path: Path) -> None:
+    from carebridge.emr.exceptions import EmrError
+
+    with pytest.raises(EmrError, match=r"unknown push format '0\.0\.5'.*0\.0\.4, legacy"):
+        export(small_emr, tmp_path / "out", tmp_path / "docs", now=NOW, push_format="0.0.5")
+    assert not (tmp_path / "out").exists()
+    with small_emr.transaction() as session:
+        assert session.scalars(select(IntegratorFileLog)).all() == []

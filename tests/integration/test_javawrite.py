@@ -24,11 +24,16 @@ import pytest
 from carebridge.oscar import javaread as javaser
 from carebridge.oscar.classes import (
     CLASSES,
+    DEFAULT_PUSH_FORMAT,
+    ENUMS,
+    LEGACY_PUSH_FORMAT,
+    PUSH_FORMATS,
     encode,
     enum_constant,
     from_decoded,
     java_object,
     oscar_class,
+    serial_version_uid,
     write_objects,
 )
 from carebridge.oscar.exceptions import TruncatedStream
@@ -481,11 +486,11 @@ def test_catalogue_rejects_what_java_would_not_read() -> None:
 
 
 def test_catalogue_matches_the_java_stand_ins() -> None:
-    """Names, SUIDs and flags as the stand-ins in tests/java/src declare them."""
+    """Names, field types and flags as the stand-ins in tests/java/src declare them (their
+    serialVersionUIDs, some computed by the JVM, are the next test's)."""
     src = jvm.SRC
     for entry in CLASSES.values():
         java = (src / (entry.name.replace(".", "/") + ".java")).read_text(encoding="utf-8")
-        assert f"serialVersionUID = {entry.suid}L;" in java, entry.name
         has_write_object = "private void writeObject(ObjectOutputStream" in java
         assert entry.flags == (0x03 if has_write_object else 0x02), entry.name
         assert (entry.superclass is not None) == ("extends AbstractModel" in java), entry.name
@@ -497,6 +502,84 @@ def test_catalogue_matches_the_java_stand_ins() -> None:
             declared = next(line for line in java.splitlines()
                             if line.strip().endswith((f" {name};",)) or f" {name} = " in line)
             assert java_type in declared, (entry.name, name, declared)
+
+
+def catalogue_facts(push_format: str) -> dict[str, dict]:
+    """What the catalogue writes in a push format, in SerialFacts' terms."""
+    facts: dict[str, dict] = {}
+    for entry in CLASSES.values():
+        facts[entry.name] = {
+            "suid": serial_version_uid(entry.name, push_format),
+            "writeObject": bool(entry.flags & 0x01), "superclass": entry.superclass,
+            "fields": [[f.name, f.descriptor] for f in entry.desc.stream_fields]}
+        parent = entry.desc.superclass
+        if parent is not None:
+            facts[parent.name] = {"suid": parent.suid, "writeObject": False,
+                                  "superclass": None, "fields": []}
+    for class_name, constants in ENUMS.values():  # enums: SUID 0, no fields, always
+        facts[class_name] = {"suid": 0, "writeObject": False, "superclass": None, "fields": [],
+                             "constants": list(constants)}
+    return facts
+
+
+def jvm_facts(build: Path, names: list[str], **where: Any) -> dict[str, dict]:
+    found = jvm.serial_facts(build, names, **where)
+    assert not [f for f in found.values() if "error" in f], found
+    keys = ("suid", "writeObject", "superclass", "fields", "constants")
+    return {name: {k: found[name][k] for k in keys if k in found[name]} for name in names}
+
+
+@pytest.mark.parametrize("push_format", sorted(PUSH_FORMATS))
+def test_catalogue_matches_the_jvms_classes_in_each_push_format(
+        jvm_build: Path, push_format: str) -> None:
+    """serialVersionUID, stream fields (names, types, order), SC_WRITE_METHOD and superclass
+    of every class, as ObjectStreamClass.lookup sees the stand-ins of that generation."""
+    ours = catalogue_facts(push_format)
+    assert jvm_facts(jvm_build, sorted(ours), push_format=push_format) == ours
+
+
+def test_the_push_formats_differ_only_in_program_delete_id_wrapper(jvm_build: Path) -> None:
+    """The JVM computes both wrapper SUIDs (no declaration): private ids (0.0.4) or
+    package-private (legacy)."""
+    new, old = catalogue_facts(DEFAULT_PUSH_FORMAT), catalogue_facts(LEGACY_PUSH_FORMAT)
+    wrapper = "org.oscarehr.PMmodule.caisi_integrator.ProgramDeleteIdWrapper"
+    assert [name for name in new if new[name] != old[name]] == [wrapper]
+    assert (new[wrapper]["suid"], old[wrapper]["suid"]) == (
+        6970186321583038863, -3593417259892044381)
+    for push_format in PUSH_FORMATS:
+        facts = jvm.serial_facts(jvm_build, [wrapper], push_format=push_format)[wrapper]
+        assert facts["declared"] is False
+    objects = [SAMPLES["IntegratorFileHeader"], SAMPLES["ProgramDeleteIdWrapper"]]
+    a, b = encode(objects), encode(objects, push_format=LEGACY_PUSH_FORMAT)
+    assert len(a) == len(b)
+    differing = [i for i in range(len(a)) if a[i] != b[i]]
+    at = a.index(wrapper.encode()) + len(wrapper)
+    assert differing and set(differing) <= set(range(at, at + 8))  # the 8 SUID bytes only
+    assert canon(decode(a)) == canon(decode(b))  # carebridge's reader reads both alike
+    with pytest.raises(ValueError, match="unknown push format 'v3'"):
+        encode(objects, push_format="v3")
+
+
+@pytest.mark.parametrize("written", sorted(PUSH_FORMATS))
+def test_each_push_format_is_read_by_its_own_generation_only(
+        jvm_build: Path, tmp_path: Path, written: str) -> None:
+    data = encode((SAMPLES[name] for name in NAMES), push_format=written)  # every class once
+    wrapper = NAMES.index("ProgramDeleteIdWrapper")
+    for reader in PUSH_FORMATS:
+        lines = jvm.dump_objects(jvm_build, _written(tmp_path, data), push_format=reader)
+        if reader == written:
+            assert len(lines) == len(NAMES) and "error" not in lines[-1], lines[-1]
+            assert lines[wrapper] == jvm_view(SAMPLES["ProgramDeleteIdWrapper"])
+        else:
+            assert len(lines) == wrapper + 1 and lines[-1]["index"] == wrapper
+            assert "InvalidClassException" in lines[-1]["error"]
+            assert "ProgramDeleteIdWrapper; local class incompatible" in lines[-1]["error"]
+
+
+def _written(tmp_path: Path, data: bytes) -> Path:
+    path = tmp_path / "stream.ser"
+    path.write_bytes(data)
+    return path
 
 
 # -- pushes written by the JVM, decoded, re-encoded, read by the JVM again ----------------

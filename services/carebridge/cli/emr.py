@@ -11,7 +11,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from carebridge.cli.common import require_lab
-from carebridge.config import Settings
+from carebridge.config import EMR_PUSH_FORMATS, Settings
 
 if TYPE_CHECKING:
     from carebridge.emr.database import EmrDatabase
@@ -75,24 +75,32 @@ def seed_command(settings: Settings, patients: int, seed_value: int, integrator_
 
 @emr.command("export")
 @click.option("--full", is_flag=True, help="Send everything, not just what changed.")
+@click.option("--push-format", type=click.Choice(EMR_PUSH_FORMATS), default=None,
+              help="The class generation the integrator's JVM holds: 0.0.4 as OSCAR 19 "
+                   "writes, or legacy (older ProgramDeleteIdWrapper).  "
+                   "[default: the emr_push_format setting, 0.0.4]")
 @click.pass_obj
-def export_command(settings: Settings, full: bool) -> None:
+def export_command(settings: Settings, full: bool, push_format: str | None) -> None:
     """Write a push (full or delta, as OSCAR decides) into the export directory."""
     from carebridge.emr.exporter import export
 
     db = _emr(settings)
+    push_format = push_format or settings.emr.push_format
     if sys.stderr.isatty():
         with Progress(TextColumn("patients"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn()) as bar:
             task = bar.add_task("patients", total=None)
             result = export(db, settings.emr.export_dir, settings.emr.document_dir, full=full,
                             progress=lambda done, total: bar.update(task, completed=done,
-                                                                    total=total))
+                                                                    total=total),
+                            push_format=push_format)
     else:
-        result = export(db, settings.emr.export_dir, settings.emr.document_dir, full=full)
+        result = export(db, settings.emr.export_dir, settings.emr.document_dir, full=full,
+                        push_format=push_format)
     kind = "full" if result.full else f"delta (dependsOn {result.depends_on})"
     click.echo(f"{result.filename}: {kind}, {result.patients} patients, "
-               f"{result.documents} documents, checksum {result.checksum}")
+               f"{result.documents} documents, checksum {result.checksum}, "
+               f"push format {result.push_format}")
 
 
 @emr.command("ship")

@@ -12,6 +12,11 @@ Layout: ``<base>.1.ser`` holds the header, the facility, providers in chunks of
 holds only the footer. The zips are written under temporary names, hashed,
 then renamed (Docs zip first), and the push is recorded in IntegratorFileLog.
 Everything streams: one patient chunk in memory at a time.
+
+``push_format`` is the class generation the JVM reading the push holds: ``"0.0.4"``
+(default) as OSCAR 19 writes, or ``"legacy"`` for an integrator built with the older
+wrapper classes; they differ only in ProgramDeleteIdWrapper's serialVersionUID
+(``carebridge.oscar.classes.PUSH_FORMATS``, docs/oscar-push-format.md).
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ from carebridge.emr.schema import (
     Provider,
 )
 from carebridge.oscar.archive import checksum
-from carebridge.oscar.classes import write_objects
+from carebridge.oscar.classes import DEFAULT_PUSH_FORMAT, suid_overrides, write_objects
 from carebridge.oscar.javawrite import ObjectStreamWriter
 
 log = logging.getLogger(__name__)
@@ -72,13 +77,19 @@ class ExportResult:
     current_date: dt.datetime
     last_date: dt.datetime
     depends_on: str | None
+    push_format: str = DEFAULT_PUSH_FORMAT
 
 
 def export(db: EmrDatabase, out_dir: Path, document_dir: Path, *, full: bool = False,
            now: dt.datetime | None = None,
-           progress: Callable[[int, int], object] | None = None) -> ExportResult:
+           progress: Callable[[int, int], object] | None = None,
+           push_format: str = DEFAULT_PUSH_FORMAT) -> ExportResult:
     """Write one push (main zip and, when there are documents, the Docs zip) into ``out_dir``."""
     current = (now or dt.datetime.now()).replace(microsecond=0)  # before any query
+    try:
+        overrides = suid_overrides(push_format)
+    except ValueError as exc:
+        raise EmrError(str(exc)) from None
     with db.transaction() as session:
         facility = session.scalars(select(OscarFacility).order_by(OscarFacility.id)).first()
         if facility is None:
@@ -98,7 +109,7 @@ def export(db: EmrDatabase, out_dir: Path, document_dir: Path, *, full: bool = F
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
     try:
-        writer = _PushWriter(work, base)
+        writer = _PushWriter(work, base, push_format, overrides)
         header = build.header(last_date, current, depends_on, facility_values)
         with db.transaction() as session:
             writer.write_file(1, _first_file(session, header, facility_values, last_date, full,
@@ -111,10 +122,10 @@ def export(db: EmrDatabase, out_dir: Path, document_dir: Path, *, full: bool = F
         shutil.rmtree(work, ignore_errors=True)
     with db.transaction() as session:
         filelog.record_push(session, main_path.name, digest, last_date, current)
-    log.info("%s: %s push of %d patients", main_path.name, "full" if full else "delta",
-             len(patients))
+    log.info("%s: %s push of %d patients (push format %s)", main_path.name,
+             "full" if full else "delta", len(patients), push_format)
     return ExportResult(main_path.name, main_path, docs_path, digest, full, len(patients),
-                        writer.objects, documents, current, last_date, depends_on)
+                        writer.objects, documents, current, last_date, depends_on, push_format)
 
 
 def _facility_values(facility: OscarFacility) -> dict[str, Any]:
@@ -169,9 +180,12 @@ def _first_file(session: Session, header: Any, facility: dict[str, Any], since: 
 
 
 class _PushWriter:
-    def __init__(self, work: Path, base: str) -> None:
+    def __init__(self, work: Path, base: str, push_format: str,
+                 overrides: dict[str, int]) -> None:
         self.work = work
         self.base = base
+        self.push_format = push_format
+        self.overrides = overrides
         self.next_number = 2
         self.objects = 0
         self.meta_lines: list[str] = []
@@ -180,14 +194,14 @@ class _PushWriter:
     def write_file(self, number: int, objects: Iterable[Any]) -> None:
         path = self.work / f"{self.base}.{number}.ser"
         with path.open("wb") as stream:
-            self.objects += write_objects(stream, objects)
+            self.objects += write_objects(stream, objects, push_format=self.push_format)
         self.next_number = max(self.next_number, number + 1)
 
     def write_patients(self, db: EmrDatabase, patients: list[int], document_dir: Path,
                        progress: Callable[[int, int], object] | None) -> int:
         """Patients in files of 500 (the first file holds 499, as OSCAR's counter does)."""
         count = 0
-        out = _SerFile(self.work / f"{self.base}.{self.next_number}.ser")
+        out = _SerFile(self.work / f"{self.base}.{self.next_number}.ser", self.overrides)
         self.next_number += 1
         try:
             for start in range(0, len(patients), QUERY_CHUNK):
@@ -198,7 +212,8 @@ class _PushWriter:
                     count += 1
                     if count % PATIENTS_PER_FILE == 0:
                         self.objects += out.close()
-                        out = _SerFile(self.work / f"{self.base}.{self.next_number}.ser")
+                        out = _SerFile(self.work / f"{self.base}.{self.next_number}.ser",
+                                       self.overrides)
                         self.next_number += 1
                     objects, documents = blocks.get(number, ([], []))
                     for obj in objects:
@@ -243,9 +258,9 @@ class _PushWriter:
 class _SerFile:
     """One numbered .ser file: its own Java object stream, written object by object."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, overrides: dict[str, int]) -> None:
         self._file = path.open("wb")
-        self.writer = ObjectStreamWriter(self._file)
+        self.writer = ObjectStreamWriter(self._file, suid_overrides=overrides)
 
     def close(self) -> int:
         self.writer.close()

@@ -1,7 +1,7 @@
 """The OSCAR / CAISI integrator classes an EMR push carries, and how to write them.
 
 One compact table below mirrors the Java declarations (``tests/java/src`` stand-ins, facts in
-``notes/oscar-facts.md``): class, serialVersionUID, kind, fields as ``Type name [= default]``.
+docs/oscar-push-format.md): class, serialVersionUID, kind, fields as ``Type name [= default]``.
 Kinds decide the stream class descriptor:
 
 * ``entity`` -- OpenJPA-enhanced ``org.oscarehr.caisi_integrator.dao`` entity: extends
@@ -21,6 +21,33 @@ constants by name, nested objects as ``java_object`` results or dicts); a wrong 
 ValueError, a wrong type a TypeError, both naming ``Class.field``. ``write_objects`` /
 ``encode`` write one complete stream; ``from_decoded`` turns what ``javaread`` read back
 into writable objects.
+
+Push formats (generations)
+--------------------------
+The table is what OSCAR 19 writes: the classes of ``integrator-objects-0.0.4.jar``, where
+OSCAR's push wrappers (``org.oscarehr.PMmodule.caisi_integrator.*``) moved out of OSCAR's
+own sources in 2018. Checked class by class with ``ObjectStreamClass.lookup`` on that jar
+(name, serialVersionUID, stream fields with types and order, superclass, SC_WRITE_METHOD):
+every entry matches it. The only difference from the older generation is
+``ProgramDeleteIdWrapper``: no class declares a serialVersionUID, so the JVM computes one,
+and 0.0.4 made its ``ids`` field private (before: package-private), which changes the
+computed value while the bytes of the fields stay the same:
+
+==========================  ===========================  ===============================
+push format                 ProgramDeleteIdWrapper SUID  who writes / reads it
+==========================  ===========================  ===============================
+``"0.0.4"`` (the default)   6970186321583038863          OSCAR 19 (integrator-objects
+                                                         0.0.4), its JVM-side integrator
+``"legacy"``                -3593417259892044381         OSCAR before the 2018 move (its
+                                                         own wrapper sources), the CAISI
+                                                         integrator's own wrapper sources
+==========================  ===========================  ===============================
+
+A JVM holding one generation throws ``InvalidClassException`` ("local class incompatible")
+on the other's wrapper, so ``write_objects`` / ``encode`` take ``push_format`` and write
+that generation's serialVersionUID (``PUSH_FORMATS``). carebridge's own reader dispatches
+on class names and reads both. The full comparison, older jars included, is in
+docs/oscar-push-format.md.
 """
 
 from __future__ import annotations
@@ -86,7 +113,8 @@ _TABLE: tuple[tuple[str, str, int, str, str], ...] = (
      "Date lastDate; Date date; String dependsOn; Integer cachedFacilityId;"
      " String cachedFacilityName; String username"),
     (_WRAPPERS, "IntegratorFileFooter", -245791077494879854, "plain", "int checksum = -1"),
-    (_WRAPPERS, "ProgramDeleteIdWrapper", -3593417259892044381, "plain", "List<Integer> ids"),
+    # 0.0.4's computed value (private ids); PUSH_FORMATS["legacy"] has the older one.
+    (_WRAPPERS, "ProgramDeleteIdWrapper", 6970186321583038863, "plain", "List<Integer> ids"),
     (_WRAPPERS, "DeleteCachedDemographicIssuesWrapper", -2035994734443032247, "plain",
      "Integer demographicNo; List<FacilityIdDemographicIssueCompositePk> keys"),
     (_WRAPPERS, "DeleteCachedDemographicPreventionsWrapper", -494428040767056387, "plain",
@@ -167,6 +195,14 @@ _TABLE: tuple[tuple[str, str, int, str, str], ...] = (
      " Date preventionDate; String caisiProviderId; String preventionType; Date nextDate;"
      " boolean refused; boolean never; String attributes"),
 )  # fmt: skip
+
+DEFAULT_PUSH_FORMAT = "0.0.4"
+LEGACY_PUSH_FORMAT = "legacy"
+# Per push format, the serialVersionUIDs that differ from the table's (0.0.4) ones.
+PUSH_FORMATS: dict[str, dict[str, int]] = {
+    DEFAULT_PUSH_FORMAT: {},
+    LEGACY_PUSH_FORMAT: {f"{_WRAPPERS}.ProgramDeleteIdWrapper": -3593417259892044381},
+}
 
 _FLAGS = {
     "plain": SC_SERIALIZABLE,
@@ -499,18 +535,44 @@ def enum_constant(enum_name: str, constant: str) -> EnumConstant:
         raise ValueError(f"no enum constant {enum_name}.{constant}") from None
 
 
-def write_objects(stream: BinaryIO, objects: Iterable[Any], **options: Any) -> int:
+def suid_overrides(push_format: str) -> dict[str, int]:
+    """The serialVersionUIDs ``push_format`` writes differently from the table (ValueError
+    for an unknown format); ``javawrite.ObjectStreamWriter`` takes them as they are."""
+    try:
+        return dict(PUSH_FORMATS[push_format])
+    except KeyError:
+        raise ValueError(
+            f"unknown push format {push_format!r} (known: {', '.join(PUSH_FORMATS)})"
+        ) from None
+
+
+def serial_version_uid(class_name: str, push_format: str = DEFAULT_PUSH_FORMAT) -> int:
+    """The serialVersionUID ``push_format`` writes for a catalogue class."""
+    entry = oscar_class(class_name)
+    return suid_overrides(push_format).get(entry.name, entry.suid)
+
+
+def write_objects(
+    stream: BinaryIO,
+    objects: Iterable[Any],
+    *,
+    push_format: str = DEFAULT_PUSH_FORMAT,
+    **options: Any,
+) -> int:
     """Write one complete .ser stream, object by object; returns how many were written.
 
-    ``options`` go to ``javawrite.ObjectStreamWriter`` (string sharing, flush size).
+    ``push_format`` picks the class generation (``PUSH_FORMATS``); ``options`` go to
+    ``javawrite.ObjectStreamWriter`` (string sharing, flush size).
     """
-    return write_stream(stream, objects, **options)
+    return write_stream(stream, objects, suid_overrides=suid_overrides(push_format), **options)
 
 
-def encode(objects: Iterable[Any], **options: Any) -> bytes:
+def encode(
+    objects: Iterable[Any], *, push_format: str = DEFAULT_PUSH_FORMAT, **options: Any
+) -> bytes:
     """One complete .ser stream as bytes (for small streams and tests)."""
     out = io.BytesIO()
-    write_objects(out, objects, **options)
+    write_objects(out, objects, push_format=push_format, **options)
     return out.getvalue()
 
 

@@ -340,7 +340,10 @@ class ObjectStreamWriter:
     ``share_strings_up_to``: strings of at most this many characters are written once and
     referenced afterwards (0 disables sharing); ``string_table_size`` bounds that table.
     Output is buffered and handed to ``stream.write`` whenever ``flush_bytes`` are pending
-    after an object, and by ``flush()``/``close()``.
+    after an object, and by ``flush()``/``close()``. ``suid_overrides`` maps class names to
+    the serialVersionUID written for them instead of their descriptor's own: another build
+    of the same class (same fields, same flags) whose JVM computes a different one, such as
+    the two generations of OSCAR's ``ProgramDeleteIdWrapper`` (``classes.PUSH_FORMATS``).
     """
 
     def __init__(
@@ -351,8 +354,13 @@ class ObjectStreamWriter:
         share_strings_up_to: int = 40,
         string_table_size: int = 8192,
         flush_bytes: int = 1 << 16,
+        suid_overrides: Mapping[str, int] | None = None,
     ) -> None:
         self._stream = stream
+        self._suids = dict(suid_overrides or {})
+        for name, suid in self._suids.items():
+            if not -(2**63) <= suid < 2**63:
+                raise ValueError(f"{name}: serialVersionUID {suid} does not fit 64 bits")
         self._buf = bytearray(_HEADER if header else b"")
         self._handle = BASE_HANDLE
         self._classes: dict[str, tuple[int, ClassDesc]] = {}
@@ -501,7 +509,8 @@ class ObjectStreamWriter:
         buf.append(TC_CLASSDESC)
         self._classes[desc.name] = (self._assign(), desc)
         self._utf(desc.name)
-        buf += _DESC_HEAD.pack(desc.suid, desc.flags, len(desc.stream_fields))
+        suid = self._suids.get(desc.name, desc.suid)
+        buf += _DESC_HEAD.pack(suid, desc.flags, len(desc.stream_fields))
         for field in desc.stream_fields:
             buf.append(ord(field.descriptor[0]))
             self._utf(field.name)
