@@ -183,3 +183,52 @@ def run_client(build_dir: Path, *args: str, expect_failure: bool = False) -> dic
         )
     error = report.get("error") or report.get("fault") or done.stderr
     return {**report, "error": error, "exit": done.returncode, "stderr": done.stderr}
+
+
+# -- OSCAR's stubs, declared from their facts (tests/oscar_stubs.py) ---------------------
+
+OSCAR_SRC = Path(__file__).resolve().parent / "java" / "oscar" / "src"
+OSCAR_MAIN = "carebridge.jaxwsclient.OscarSequences"
+_SHARED = ("Json.java", "WsSecurityHandler.java", "TraceHandler.java")
+
+
+def build_oscar_client(build_dir: Path) -> Path:
+    """The stubs written from the catalogue plus OscarSequences, compiled into
+    build_dir/oscar (rebuilt when the catalogue or a source is newer)."""
+    from tests.oscar_stubs import CATALOGUE, write_stubs
+
+    build_dir = Path(build_dir)
+    build_dir.mkdir(parents=True, exist_ok=True)
+    out = build_dir / "oscar"
+    inputs = [CATALOGUE, Path(__file__).with_name("oscar_stubs.py"),
+              *sorted(OSCAR_SRC.rglob("*.java")), *(SRC / "carebridge" / "jaxwsclient" / name
+                                                    for name in _SHARED)]
+    with open(build_dir / ".oscar-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _up_to_date(out, inputs):
+            return out
+        tmp = out.with_name(out.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        (tmp / "classes").mkdir(parents=True)
+        stubs = write_stubs(tmp / "gen")
+        _run(["javac", "-encoding", "UTF-8", "-nowarn", "-d", str(tmp / "classes"),
+              "-cp", _classpath(RUNTIME_JARS), *map(str, stubs),
+              *(str(p) for p in inputs[2:])], "javac (OSCAR's stubs)")
+        (tmp / _STAMP).write_text("\n".join(_signature(inputs)) + "\n", encoding="utf-8")
+        shutil.rmtree(out, ignore_errors=True)
+        tmp.rename(out)
+    return out
+
+
+def run_oscar(build_dir: Path, *args: str) -> dict:
+    """OscarSequences ``args`` (BASE_URL USER PASSWORD SEQUENCE ...): its JSON line, with
+    ``exit`` added; a failure other than a SOAP Fault raises RuntimeError."""
+    out = build_oscar_client(Path(build_dir))
+    cmd = ["java", *JVM_OPTIONS, "-cp", _classpath(RUNTIME_JARS, out / "classes"), OSCAR_MAIN,
+           *args]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    lines = done.stdout.strip().splitlines()
+    if done.returncode not in (0, 3) or not lines:
+        raise RuntimeError(f"OscarSequences {' '.join(args[3:])} failed ({done.returncode})\n"
+                           f"--- stdout ---\n{done.stdout}\n--- stderr ---\n{done.stderr}")
+    return {**json.loads(lines[-1]), "exit": done.returncode}

@@ -20,6 +20,7 @@ from tests import jvm
 from tests.conftest import FACILITIES, add_facilities, module_node
 from tests.support.pushes import deliver  # noqa: F401 - the integration tests' import
 from tests.support.server import Node
+from tests.support.shared_record import shared  # noqa: F401 - three facilities' shared record
 
 T0 = dt.datetime(2024, 3, 1, 9, 0, 0, tzinfo=dt.UTC)
 
