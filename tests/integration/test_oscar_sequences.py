@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from carebridge_lab.haproxy import HAProxy, render_config
+from carebridge_lab.net import free_port, wait_http_ok
 from tests import jaxws
+from tests.support.server import Node
 from tests.support.shared_record import PASSWORDS, Shared
 
 pytestmark = pytest.mark.jvm
@@ -26,9 +29,9 @@ def oscar_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def oscar(build: Path, shared: Shared, facility: str, *sequence: str,
-          provider: str = "999998") -> dict:
+          provider: str = "999998", base: str | None = None) -> dict:
     return jaxws.run_oscar(build, "--provider", provider,
-                           shared.node.url + "/caisi_integrator/ws", facility,
+                           (base or shared.node.url) + "/caisi_integrator/ws", facility,
                            PASSWORDS[facility], *sequence)
 
 
@@ -94,3 +97,29 @@ def test_directory_and_unsupported_fault(oscar_build: Path, shared: Shared) -> N
     directory = oscar(oscar_build, shared, "clinic-a", "directory")
     assert directory["programs"] > 0 and directory["providers"] > 0
     assert directory["referralPrograms"] < directory["programs"]
+
+
+def test_through_haproxy_in_front_of_two_nodes(oscar_build: Path, shared: Shared,
+                                              tmp_path: Path) -> None:
+    """OSCAR pointed at the balancer: the WSDLs advertise the balancer, every call goes
+    through it and either node answers."""
+    second = Node(shared.settings).start()
+    port = free_port()
+    proxy = HAProxy(render_config(f"127.0.0.1:{port}", [
+        ("node1", f"127.0.0.1:{shared.node.port}"), ("node2", f"127.0.0.1:{second.port}")]),
+        tmp_path).start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http_ok(base + "/health", timeout=30)
+        page = oscar(oscar_build, shared, "clinic-a", "status-page", base=base)
+        assert page["address"] == base + "/caisi_integrator/ws/FacilityService"
+        assert len(page["facilities"]) == len(shared.ids)
+        b_number = shared.demographics("clinic-b")[1].demographic_no
+        oscar(oscar_build, shared, "clinic-b", "consent", str(b_number), "GIVEN", base=base)
+        a_number = shared.demographics("clinic-a")[1].demographic_no
+        for _ in range(2):  # round robin: one chart from each node
+            chart = oscar(oscar_build, shared, "clinic-a", "chart", str(a_number), base=base)
+            assert chart["notes"] > 0 and chart["noteFacility"] == shared.ids["clinic-b"]
+    finally:
+        proxy.stop()
+        second.stop()

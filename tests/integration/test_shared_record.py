@@ -17,8 +17,9 @@ from lxml import etree
 from sqlalchemy import func, select
 from zeep.exceptions import Fault
 
+from carebridge.contracts import INTEGRATOR_SERVICES
 from carebridge.store.models import AccessAudit
-from tests.support.shared_record import CAISI, Shared
+from tests.support.shared_record import CAISI, PASSWORDS, Shared
 
 
 def _numbers(transfers: list[Any]) -> set[tuple[int, int]]:
@@ -203,3 +204,78 @@ def test_facility_directory_and_my_facility(shared: Shared) -> None:
     assert {f.integratorFacilityId for f in everyone} == set(shared.ids.values())
     mine = facility.getMyFacility()
     assert mine.integratorFacilityId == shared.ids["clinic-b"]
+
+
+def _suds(shared: Shared, port_type: str, facility: str = "clinic-a") -> Any:
+    from suds.client import Client
+    from suds.wsse import Security
+    from suds.wsse import UsernameToken as SudsToken
+
+    client = Client(shared.node.url + INTEGRATOR_SERVICES[port_type].path + "?wsdl",
+                    timeout=20)
+    security = Security()
+    security.tokens.append(SudsToken(facility, PASSWORDS[facility]))
+    client.set_options(wsse=security)
+    return client
+
+
+def test_suds_reads_every_new_service(shared: Shared) -> None:
+    """suds builds its client from the live ?wsdl of each service and reads through it."""
+    a_number = shared.demographics("clinic-a")[1].demographic_no
+    b_number = shared.demographics("clinic-b")[1].demographic_no
+    shared.consent("clinic-b", b_number)
+    demographic = _suds(shared, "DemographicWs")
+    drugs = demographic.service.getLinkedCachedDemographicDrugsByDemographicId(a_number)
+    assert drugs and {d.caisiDemographicId for d in drugs} == {b_number}
+    linked = demographic.service.getDirectlyLinkedDemographicsByDemographicId(a_number)
+    assert [(t.integratorFacilityId, t.caisiDemographicId) for t in linked] == [
+        (shared.ids["clinic-b"], b_number)]
+    assert _suds(shared, "ProgramWs").service.getAllPrograms()
+    assert _suds(shared, "ProviderWs").service.getAllProviders()
+    referral = _suds(shared, "ReferralWs")
+    assert not referral.service.getReferralsToProgram(12345)
+    from suds import WebFault
+
+    with pytest.raises(WebFault, match="HNR Server unavailable"):
+        _suds(shared, "HnrWs").service.getHnrClient(1)
+    facilities = _suds(shared, "FacilityWs", "clinic-c").service.getAllFacility()
+    assert {f.integratorFacilityId for f in facilities} == set(shared.ids.values())
+
+
+LINKED_READS = {
+    "getLinkedCachedDemographicNotes": "CachedDemographicNote",
+    "getLinkedCachedDemographicNoteMetaData": "CachedDemographicNote",
+    "getLinkedCachedDemographicIssuesByDemographicId": "CachedDemographicIssue",
+    "getLinkedCachedDemographicPreventionsByDemographicId": "CachedDemographicPrevention",
+    "getLinkedCachedDemographicDrugsByDemographicId": "CachedDemographicDrug",
+    "getLinkedCachedDemographicAllergies": "CachedDemographicAllergy",
+    "getLinkedCachedDemographicDocuments": "CachedDemographicDocument",
+    "getLinkedCachedDemographicLabResults": "CachedDemographicLabResult",
+    "getLinkedCachedDemographicMeasurementByDemographicId": "CachedMeasurement",
+    "getLinkedCachedAppointments": "CachedAppointment",
+    "getLinkedCachedAdmissionsByDemographicId": "CachedAdmission",
+}
+
+
+def test_every_linked_read_is_scoped_by_consent(shared: Shared) -> None:
+    from carebridge.store.models import CachedRecord
+
+    a_number = shared.demographics("clinic-a")[0].demographic_no
+    b_number = shared.demographics("clinic-b")[0].demographic_no
+    demographic = shared.service("DemographicWs", "clinic-a")
+    with shared.db.transaction() as session:
+        pushed = {row[0]: row[1] for row in session.execute(
+            select(CachedRecord.record_type, func.count()).where(
+                CachedRecord.facility_id == shared.ids["clinic-b"],
+                CachedRecord.demographic_no == b_number).group_by(CachedRecord.record_type))}
+    assert pushed.get("CachedDemographicNote") and pushed.get("CachedAppointment")
+    shared.consent("clinic-b", b_number, status="REVOKED")
+    for operation in LINKED_READS:
+        assert getattr(demographic, operation)(a_number) == [], operation
+    assert demographic.getLinkedCachedDemographicForms(a_number, None) == []
+    shared.consent("clinic-b", b_number)
+    for operation, record_type in LINKED_READS.items():
+        got = getattr(demographic, operation)(a_number)
+        assert len(got) == pushed.get(record_type, 0), operation
+    assert len(demographic.getLinkedCachedDemographicForms(a_number, None)) == pushed.get(
+        "CachedDemographicForm", 0)

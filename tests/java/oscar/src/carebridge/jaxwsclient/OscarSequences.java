@@ -122,7 +122,9 @@ public final class OscarSequences {
                 FacilityWs facility = facilityWs();
                 List<CachedFacility> all = facility.getAllFacility();
                 CachedFacility mine = facility.getMyFacility();
-                out.append("\"facilities\":[");
+                Json.field(out, "address", ((BindingProvider) facility).getRequestContext()
+                    .get(BindingProvider.ENDPOINT_ADDRESS_PROPERTY));
+                out.append(",\"facilities\":[");
                 for (int i = 0; i < all.size(); i++) {
                     CachedFacility f = all.get(i);
                     out.append(i > 0 ? "," : "").append('{');
