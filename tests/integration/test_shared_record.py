@@ -194,8 +194,14 @@ def test_referrals_reach_only_their_destination(shared: Shared) -> None:
 
 
 def test_hnr_answers_as_an_integrator_without_an_hnr_server(shared: Shared) -> None:
-    with pytest.raises(Fault, match="HNR Server unavailable"):
-        shared.service("HnrWs").getHnrClient(1)
+    for call in (lambda hnr: hnr.getHnrClient(1), lambda hnr: hnr.setHnrClientHidden(1, True),
+                 lambda hnr: hnr.getMatchingHnrClients(
+                     {"firstName": "x", "maxEntriesToReturn": 5, "minScore": 1})):
+        with pytest.raises(Fault, match="HNR Server unavailable") as raised:
+            call(shared.service("HnrWs"))
+        (detail,) = raised.value.detail
+        assert detail.tag == "{http://ws.caisi_integrator.oscarehr.org/}ConnectException"
+        assert detail.findtext("message") == "HNR Server unavailable."
 
 
 def test_facility_directory_and_my_facility(shared: Shared) -> None:
@@ -279,3 +285,20 @@ def test_every_linked_read_is_scoped_by_consent(shared: Shared) -> None:
         assert len(got) == pushed.get(record_type, 0), operation
     assert len(demographic.getLinkedCachedDemographicForms(a_number, None)) == pushed.get(
         "CachedDemographicForm", 0)
+
+
+def test_what_changed_since_is_scoped_too(shared: Shared) -> None:
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    own_c = {p.demographic_no for p in shared.demographics("clinic-c")}
+    pushed = shared.service("DemographicWs", "clinic-c").getDemographicsPushedAfterDate(epoch)
+    facilities = {d.id.integratorFacilityId for d in pushed}
+    assert {d.id.caisiItemId for d in pushed
+            if d.id.integratorFacilityId == shared.ids["clinic-c"]} == own_c
+    assert shared.ids["clinic-b"] not in facilities  # never linked to clinic-c
+    a = shared.service("DemographicWs", "clinic-a")
+    ids = a.getDemographicIdPushedAfterDateByRequestingFacility(epoch)
+    assert set(ids) == {p.demographic_no for p in shared.demographics("clinic-a")}
+    future = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
+    assert a.getDemographicIdPushedAfterDateByRequestingFacility(future) == []
+    with pytest.raises(Fault, match="arg0"):
+        a.getDemographicsPushedAfterDate(None)

@@ -176,3 +176,44 @@ def matching_demographics(session: Session, reader: Reader, criteria: matching.C
 def birth_date_of(value: dt.datetime | None) -> dt.date | None:
     """The calendar date OSCAR means by an xs:dateTime birth date (its own offset's)."""
     return value.date() if value is not None else None
+
+
+# -- what changed since -------------------------------------------------------------------
+
+MAX_CHANGED = 5000
+
+
+def _pushed_since(session: Session, since: dt.datetime | None) -> list[tuple[Pk, dt.datetime]]:
+    if since is None:
+        raise InvalidArgument("arg0 (the date) is required")
+    rows = session.execute(
+        select(CachedRecord.facility_id, CachedRecord.demographic_no, CachedRecord.updated_at)
+        .where(CachedRecord.record_type == DEMOGRAPHIC_TYPE, CachedRecord.updated_at > since,
+               CachedRecord.demographic_no.is_not(None))
+        .order_by(CachedRecord.updated_at).limit(MAX_CHANGED))
+    return [((int(r.facility_id), int(r.demographic_no)), r.updated_at) for r in rows]
+
+
+def pushed_since(session: Session, reader: Reader, since: dt.datetime | None
+                 ) -> list[tuple[Pk, dt.datetime]]:
+    """getDemographicsPushedAfterDate: the patients imported after ``since`` that the reader
+    may read (its own, and linked ones with their owner's consent)."""
+    found = [(pk, when) for pk, when in _pushed_since(session, since)
+             if reachable(session, reader, pk)]
+    record_reads(session, reader, [(pk, 1) for pk, _when in found if pk[0] != reader.facility_id])
+    return found
+
+
+def own_ids_changed_since(session: Session, reader: Reader, since: dt.datetime | None
+                          ) -> list[int]:
+    """getDemographicIdPushedAfterDateByRequestingFacility: the reader's patients whose
+    record, or a linked record it may read, was imported after ``since``."""
+    changed: set[int] = set()
+    for pk, _when in _pushed_since(session, since):
+        if pk[0] == reader.facility_id:
+            changed.add(pk[1])
+            continue
+        mine = [other for other in links.closure(session, pk) if other[0] == reader.facility_id]
+        if mine and readable(session, reader, [pk]):
+            changed.update(number for _facility, number in mine)
+    return sorted(changed)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -43,6 +44,7 @@ _PRIMITIVES: dict[str, Any] = {
 }
 
 Handler = Callable[..., Any]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,7 @@ def element_kind(element: Element) -> Any:
 
 def not_supported(service: str, operation: str) -> Handler:
     def handler(ctx: MethodContext, *args: Any) -> Any:
+        log.info("%s.%s called: not supported", service, operation)
         raise Fault("Server", f"{service}.{operation} is not supported by this integrator")
     return handler
 

@@ -18,6 +18,7 @@ from carebridge import matching
 from carebridge.integrator import consent, links, shared_record
 from carebridge.integrator.shared_record import Found
 from carebridge.soap import catalogue
+from carebridge.soap.app import as_utc
 from carebridge.soap.services.integrator import call, from_files_only
 
 # Where the push names a pk field differently from the wire type.
@@ -173,7 +174,23 @@ def consent_state(ctx: MethodContext, pk: Any) -> Any:
         integratorFacilityId=summary.recorded_by)
 
 
+def pushed_after(ctx: MethodContext, since: dt.datetime | None) -> list[Any]:
+    found = call(ctx, lambda s, who: shared_record.pushed_since(s, who, as_utc(since)),
+                 writes=True)
+    kind = catalogue.model("tns:demographicPushDate")
+    return [kind(id=catalogue.from_payload("tns:facilityIdIntegerCompositePk",
+                                           {"caisiItemId": number}, facility_id),
+                 lastPushDate=when) for (facility_id, number), when in found]
+
+
+def own_ids_pushed_after(ctx: MethodContext, since: dt.datetime | None) -> list[int]:
+    return call(ctx, lambda s, who: shared_record.own_ids_changed_since(s, who, as_utc(since)))
+
+
 HANDLERS: dict[str, catalogue.Handler] = {
+    "getDemographicsPushedAfterDate": pushed_after,
+    "getDemographicIdPushedAfterDateByRequestingFacility": own_ids_pushed_after,
+    "setLastPushDate": from_files_only,
     "getLinkedCachedDemographicNotes": _linked("CachedDemographicNote",
                                                "tns:cachedDemographicNote"),
     "getLinkedCachedDemographicNoteMetaData": note_metadata,

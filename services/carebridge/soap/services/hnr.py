@@ -9,21 +9,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from lxml import etree
 from spyne import MethodContext
 from spyne.model.fault import Fault
 
 from carebridge.soap import catalogue
 
 
-class HnrUnavailable(Fault):
-    """The real integrator's ``ConnectException`` fault (detail ``tns:ConnectException``)."""
+_MESSAGE = "HNR Server unavailable."
 
-    __namespace__ = catalogue.namespace("tns")
-    __type_name__ = "ConnectException"
+
+class HnrUnavailable(Fault):
+    """The real integrator's ``ConnectException`` fault, detail as JAX-WS writes it
+    (``<tns:ConnectException><message>``), so OSCAR's stubs map it to their
+    ConnectException_Exception."""
 
     def __init__(self) -> None:
-        super().__init__(faultcode="Server", faultstring="HNR Server unavailable.",
-                         detail={"message": "no HNR server is configured for this integrator"})
+        detail = etree.Element(f"{{{catalogue.namespace('tns')}}}ConnectException",
+                               nsmap={"ns2": catalogue.namespace("tns")})
+        etree.SubElement(detail, "message").text = _MESSAGE
+        super().__init__(faultcode="Server", faultstring=_MESSAGE, detail=detail)
 
 
 def _unavailable(ctx: MethodContext, *args: Any) -> Any:

@@ -7,6 +7,7 @@ every other operation of the real interface a precise "not supported" Fault.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -22,6 +23,7 @@ from carebridge.soap.app import RequestContext, ServiceEnv, soap_application
 from carebridge.store import unit_of_work
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def reader(ctx: MethodContext) -> Reader:
@@ -41,6 +43,7 @@ def call(ctx: MethodContext, fn: Callable[[Session, Reader], T], *, writes: bool
 def from_files_only(ctx: MethodContext, *args: Any) -> Any:
     """The old SOAP push's record-writing operations: carebridge reads push files."""
     service = getattr(ctx.service_class, "__port_types__", ["?"])[0]
+    log.info("%s.%s called: records come from push files only", service, reader(ctx).operation)
     raise Fault("Server", f"{service}.{reader(ctx).operation} is not supported by this "
                           "integrator: records arrive in IntegratorPush files, as OSCAR 19 "
                           "sends them")
