@@ -15,7 +15,6 @@ from spyne.model.fault import Fault
 
 from carebridge.soap import catalogue
 
-
 _MESSAGE = "HNR Server unavailable."
 
 
