@@ -123,6 +123,35 @@ def by_key(session: Session, reader: Reader, record_type: str, facility_id: int 
     return found
 
 
+def by_keys(session: Session, reader: Reader, record_type: str,
+            keys: list[tuple[int, str]]) -> list[Found]:
+    """Many records by (facility, key) (getLinkedCachedDemographicNotesByIds), in the order
+    asked; reachability is decided once per patient, whatever the number of its records."""
+    wanted = keys[:MAX_RECORDS]
+    rows: dict[tuple[int, str], Any] = {}
+    for start in range(0, len(wanted), 500):
+        found = session.execute(select(
+            CachedRecord.facility_id, CachedRecord.record_key, CachedRecord.demographic_no,
+            CachedRecord.payload, CachedRecord.document_sha256).where(
+            CachedRecord.record_type == record_type,
+            tuple_(CachedRecord.facility_id, CachedRecord.record_key).in_(
+                wanted[start:start + 500])))
+        rows.update({(int(r.facility_id), r.record_key): r for r in found})
+    allowed: dict[Pk, bool] = {}
+    out: list[Found] = []
+    for key in wanted:
+        row = rows.get(key)
+        if row is None or row.demographic_no is None:
+            continue
+        pk = (key[0], int(row.demographic_no))
+        if pk not in allowed:
+            allowed[pk] = reachable(session, reader, pk)
+        if allowed[pk]:
+            out.append(Found(pk[0], pk[1], dict(row.payload), row.document_sha256))
+    _audit(session, reader, out)
+    return out
+
+
 def document_bytes(session: Session, found: Found) -> bytes | None:
     if found.document_sha256 is None:
         return None

@@ -100,14 +100,11 @@ def document_contents(ctx: MethodContext, pk: Any) -> Any:
 
 
 def notes_by_ids(ctx: MethodContext, pks: list[Any] | None) -> list[Any]:
-    wanted = [_item_key(pk, "uuid") for pk in pks or ()][:shared_record.MAX_RECORDS]
-
-    def read(session: Any, who: Any) -> list[Found]:
-        found = (shared_record.by_key(session, who, "CachedDemographicNote", f, k)
-                 for f, k in wanted if f is not None and k is not None)
-        return [f for f in found if f is not None]
-
-    return [wire("tns:cachedDemographicNote", f) for f in call(ctx, read, writes=True)]
+    wanted = [(f, k) for f, k in (_item_key(pk, "uuid") for pk in pks or ())
+              if f is not None and k is not None]
+    found = call(ctx, lambda s, who: shared_record.by_keys(
+        s, who, "CachedDemographicNote", wanted), writes=True)
+    return [wire("tns:cachedDemographicNote", f) for f in found]
 
 
 def demographic(ctx: MethodContext, facility_id: int | None, demographic_no: int | None) -> Any:
