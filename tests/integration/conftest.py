@@ -72,12 +72,16 @@ class Stack:
     def endpoint(self) -> str:
         return self.node.url + PATH
 
+    def zeep_client(self, facility: str = "clinic-a", password: str | None = None,
+                    digest: bool = False) -> zeep.Client:
+        token = UsernameToken(facility, password or FACILITIES[facility], use_digest=digest)
+        return zeep.Client(str(contract_path("wsdl", "FacilityService.wsdl")), wsse=token,
+                           transport=zeep.Transport(timeout=10, operation_timeout=10))
+
     def zeep(self, facility: str = "clinic-a", password: str | None = None,
              digest: bool = False) -> zeep.proxy.ServiceProxy:
-        token = UsernameToken(facility, password or FACILITIES[facility], use_digest=digest)
-        client = zeep.Client(str(contract_path("wsdl", "FacilityService.wsdl")), wsse=token,
-                             transport=zeep.Transport(timeout=10, operation_timeout=10))
-        return client.create_service(BINDING, self.endpoint)
+        return self.zeep_client(facility, password, digest).create_service(BINDING,
+                                                                            self.endpoint)
 
     def add_log(self, facility: str, filename: str, checksum: str, status: str = "COMPLETED",
                 start: dt.datetime = T0, end: dt.datetime = T0) -> int:

@@ -127,6 +127,52 @@ def test_other_operations(stack: Stack) -> None:
     assert (facility.name, facility.integratorFacilityId) == ("clinic-b", stack.ids["clinic-b"])
 
 
+def test_all_facilities_and_what_a_facility_says_about_itself(stack: Stack) -> None:
+    a, b = stack.zeep("clinic-a"), stack.zeep("clinic-b")
+    assert {f.integratorFacilityId for f in a.getAllFacility()} == set(stack.ids.values())
+    kind = stack.zeep_client("clinic-a").get_type("ns0:cachedFacility")
+    a.setMyFacility(kind(integratorFacilityId=stack.ids["clinic-b"], name="Clinic A",
+                         description="downtown", contactName="Dr. A", hic=True,
+                         enableIntegratedReferrals=False, allowSims=True))
+    mine = a.getMyFacility()
+    # The id is the caller's whatever it sent; the rest is what it said.
+    assert (mine.integratorFacilityId, mine.name, mine.description, mine.contactName,
+            mine.hic, mine.enableIntegratedReferrals) == (
+        stack.ids["clinic-a"], "Clinic A", "downtown", "Dr. A", True, False)
+    assert b.getMyFacility().name == "clinic-b"  # untouched
+    listed = {f.integratorFacilityId: f.name for f in b.getAllFacility()}
+    assert listed[stack.ids["clinic-a"]] == "Clinic A"
+    with pytest.raises(zeep.exceptions.Fault, match="description is longer than 255"):
+        a.setMyFacility(kind(description="x" * 256, hic=False, enableIntegratedReferrals=True,
+                             allowSims=True))
+    when = dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    a.updateMyFacilityLastUpdateDate(when)
+    assert a.getMyFacility().lastDataUpdate == when
+
+
+def test_import_logs_written_over_soap_stay_the_callers(stack: Stack) -> None:
+    a, b = stack.zeep("clinic-a"), stack.zeep("clinic-b")
+    created = a.createImportLog("IntegratorPush_1_soap.zip", "5a" * 16, T0, T0, None)
+    assert (created.status, created.facilityId) == ("PROCESSING", stack.ids["clinic-a"])
+    assert a.completeImportLog(created.id).status == "COMPLETED"
+    (listed,) = a.getImportLogByFilenameAndChecksum("IntegratorPush_1_soap.zip", "5a" * 16)
+    assert (listed.id, listed.status) == (created.id, "COMPLETED")
+    with pytest.raises(zeep.exceptions.Fault, match=f"no import log {created.id} of this"):
+        b.errorImportLog(created.id)  # another facility's row: not found, not changed
+    assert a.getImportLogByFilenameAndChecksum(
+        "IntegratorPush_1_soap.zip", "5a" * 16)[0].status == "COMPLETED"
+    errored = a.createImportLogWithStatus("IntegratorPush_1_e.zip", "5b" * 16, T0, T0, None,
+                                          "ERROR")
+    assert errored.status == "ERROR"
+    with pytest.raises(zeep.exceptions.Fault, match="status must be one of"):
+        a.createImportLogWithStatus("x.zip", "5c" * 16, T0, T0, None, "DONE")
+    with pytest.raises(zeep.exceptions.Fault, match="arg0 .filename. and arg1"):
+        a.createImportLog(None, None, T0, T0, None)
+    far = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+    assert a.createImportLog("IntegratorPush_1_9999.zip", "5d" * 16, far, far,
+                             None).dateIntervalEnd == far
+
+
 # -- security ---------------------------------------------------------------------
 
 
