@@ -166,7 +166,7 @@ def test_import_logs_written_over_soap_stay_the_callers(stack: Stack) -> None:
     assert errored.status == "ERROR"
     with pytest.raises(zeep.exceptions.Fault, match="status must be one of"):
         a.createImportLogWithStatus("x.zip", "5c" * 16, T0, T0, None, "DONE")
-    with pytest.raises(zeep.exceptions.Fault, match="arg0 .filename. and arg1"):
+    with pytest.raises(zeep.exceptions.Fault, match=r"arg0 \(filename\) and arg1"):
         a.createImportLog(None, None, T0, T0, None)
     far = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
     assert a.createImportLog("IntegratorPush_1_9999.zip", "5d" * 16, far, far,
