@@ -302,3 +302,27 @@ def test_what_changed_since_is_scoped_too(shared: Shared) -> None:
     assert a.getDemographicIdPushedAfterDateByRequestingFacility(future) == []
     with pytest.raises(Fault, match="arg0"):
         a.getDemographicsPushedAfterDate(None)
+
+
+def test_provider_communications_reach_only_their_destination(shared: Shared) -> None:
+    client, sender = shared.client("ProviderWs", "clinic-a")
+    kind = client.get_type("ns0:providerCommunicationTransfer")
+    sender.addProviderComunication(kind(
+        active=False, data=b"please call", destinationIntegratorFacilityId=shared.ids["clinic-b"],
+        destinationProviderId="201", sourceProviderId="101", type="NOTE",
+        sourceIntegratorFacilityId=shared.ids["clinic-c"]))
+    receiver = shared.service("ProviderWs", "clinic-b")
+    (message,) = receiver.getProviderCommunications("201", "NOTE", True)
+    # The sender is the caller whatever it claimed; a new message is active.
+    assert (message.sourceIntegratorFacilityId, message.sourceProviderId, message.data,
+            message.active) == (shared.ids["clinic-a"], "101", b"please call", True)
+    assert shared.service("ProviderWs", "clinic-c").getProviderCommunications(
+        "201", "NOTE", None) == []
+    shared.service("ProviderWs", "clinic-c").deactivateProviderCommunication(message.id)
+    assert receiver.getProviderCommunications("201", "NOTE", True)
+    receiver.deactivateProviderCommunication(message.id)
+    assert receiver.getProviderCommunications("201", "NOTE", True) == []
+    assert len(receiver.getProviderCommunications("201", "NOTE", False)) == 1
+    with pytest.raises(Fault, match="names no facility"):
+        sender.addProviderComunication(kind(active=True, destinationIntegratorFacilityId=999,
+                                            destinationProviderId="1"))

@@ -429,3 +429,23 @@ class AccessAudit(Base):
     subject_facility_id: Mapped[int | None] = mapped_column(Integer)
     subject_demographic_no: Mapped[int | None] = mapped_column(Integer)
     records: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ProviderCommunication(Base):
+    """A message from a provider at one facility to a provider at another (ProviderWs)."""
+
+    __tablename__ = "provider_communication"
+    __table_args__ = (
+        Index("ix_provider_communication_destination", "destination_facility_id",
+              "destination_provider_id", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    source_provider_id: Mapped[str | None] = mapped_column(String(64))
+    destination_facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    destination_provider_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str | None] = mapped_column(String(64))
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    active: Mapped[bool] = mapped_column(default=True)
+    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -75,6 +75,23 @@ def upgrade() -> None:
         batch_op.create_index('ix_referral_destination', ['destination_facility_id', 'destination_program_id'], unique=False)
         batch_op.create_index('ix_referral_source', ['source_facility_id', 'source_demographic_no'], unique=False)
 
+    op.create_table('provider_communication',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('source_facility_id', sa.Integer(), nullable=False),
+    sa.Column('source_provider_id', sa.String(length=64), nullable=True),
+    sa.Column('destination_facility_id', sa.Integer(), nullable=False),
+    sa.Column('destination_provider_id', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=64), nullable=True),
+    sa.Column('data', sa.LargeBinary(), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('sent_at', carebridge.store.models.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['destination_facility_id'], ['facility.id'], name=op.f('fk_provider_communication_destination_facility_id_facility')),
+    sa.ForeignKeyConstraint(['source_facility_id'], ['facility.id'], name=op.f('fk_provider_communication_source_facility_id_facility')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_provider_communication'))
+    )
+    with op.batch_alter_table('provider_communication', schema=None) as batch_op:
+        batch_op.create_index('ix_provider_communication_destination', ['destination_facility_id', 'destination_provider_id', 'kind'], unique=False)
+
     op.create_table('shared_demographic',
     sa.Column('facility_id', sa.Integer(), nullable=False),
     sa.Column('demographic_no', sa.Integer(), nullable=False),
@@ -126,6 +143,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_shared_demographic_birth_date')
 
     op.drop_table('shared_demographic')
+    with op.batch_alter_table('provider_communication', schema=None) as batch_op:
+        batch_op.drop_index('ix_provider_communication_destination')
+
+    op.drop_table('provider_communication')
     with op.batch_alter_table('referral', schema=None) as batch_op:
         batch_op.drop_index('ix_referral_source')
         batch_op.drop_index('ix_referral_destination')
