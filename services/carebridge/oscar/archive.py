@@ -27,7 +27,7 @@ from carebridge.oscar.exceptions import (
     PushFormatError,
     UnsafeZip,
 )
-from carebridge.oscar.javaread import DecodeLimits, JavaObject, iter_sized
+from carebridge.oscar.fastread import DecodeLimits, JavaObject, iter_sized
 
 HEADER_CLASS = "org.oscarehr.PMmodule.caisi_integrator.IntegratorFileHeader"
 FOOTER_CLASS = "org.oscarehr.PMmodule.caisi_integrator.IntegratorFileFooter"

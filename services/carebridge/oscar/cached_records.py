@@ -169,8 +169,18 @@ def _content_key(payload: Any) -> str:
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})  # JSON as they are
+
+
 def to_json(value: Any) -> Any:
     """A JSON-ready copy: objects as field dicts, dates ISO 8601, bytes Base64."""
+    if type(value) in _PLAIN:  # most fields; a JavaObject's own loop skips the call
+        return value
+    if type(value) is JavaObject:
+        out = {"@class": value.class_name}
+        for k, v in value.fields.items():
+            out[k] = v if type(v) in _PLAIN else to_json(v)
+        return out
     if isinstance(value, JavaObject):
         out = {"@class": value.class_name}
         for k, v in value.fields.items():
