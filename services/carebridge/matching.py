@@ -114,15 +114,22 @@ def best(scored: list[tuple[int, Any]], max_entries: int, min_score: int) -> lis
     return [pair for pair in ranked if pair[0] >= min_score]
 
 
+def normal_hin(hin: str) -> str:
+    """A HIN as ``shared_demographic`` keeps it: trimmed, upper case (the real integrator
+    compares HINs case-insensitively, as MySQL does)."""
+    return hin.strip().upper()
+
+
 def identity_row(facility_id: int, payload: Mapping[str, Any]) -> dict[str, Any] | None:
     """A pushed DemographicTransfer's ``shared_demographic`` row (None without a number)."""
     number = payload.get("caisiDemographicId")
     if not isinstance(number, int):
         return None
     first, last = _text(payload.get("firstName"), 255), _text(payload.get("lastName"), 255)
+    hin = _text(payload.get("hin"), 64)
     return {
         "facility_id": facility_id, "demographic_no": number,
-        "hin": _text(payload.get("hin"), 64), "hin_type": _text(payload.get("hinType"), 64),
+        "hin": normal_hin(hin) if hin else None, "hin_type": _text(payload.get("hinType"), 64),
         "first_name": first, "last_name": last,
         "first_soundex": soundex(first), "last_soundex": soundex(last),
         "birth_date": _date(payload.get("birthDate")),

@@ -129,7 +129,8 @@ def test_other_operations(stack: Stack) -> None:
 
 def test_all_facilities_and_what_a_facility_says_about_itself(stack: Stack) -> None:
     a, b = stack.zeep("clinic-a"), stack.zeep("clinic-b")
-    assert {f.integratorFacilityId for f in a.getAllFacility()} == set(stack.ids.values())
+    # Before a facility describes itself, others do not see it (its name is its login).
+    assert [f.integratorFacilityId for f in b.getAllFacility()] == [stack.ids["clinic-b"]]
     kind = stack.zeep_client("clinic-a").get_type("ns0:cachedFacility")
     a.setMyFacility(kind(integratorFacilityId=stack.ids["clinic-b"], name="Clinic A",
                          description="downtown", contactName="Dr. A", hic=True,
@@ -141,7 +142,7 @@ def test_all_facilities_and_what_a_facility_says_about_itself(stack: Stack) -> N
         stack.ids["clinic-a"], "Clinic A", "downtown", "Dr. A", True, False)
     assert b.getMyFacility().name == "clinic-b"  # untouched
     listed = {f.integratorFacilityId: f.name for f in b.getAllFacility()}
-    assert listed[stack.ids["clinic-a"]] == "Clinic A"
+    assert listed == {stack.ids["clinic-a"]: "Clinic A", stack.ids["clinic-b"]: "clinic-b"}
     with pytest.raises(zeep.exceptions.Fault, match="description is longer than 255"):
         a.setMyFacility(kind(description="x" * 256, hic=False, enableIntegratedReferrals=True,
                              allowSims=True))
@@ -171,6 +172,11 @@ def test_import_logs_written_over_soap_stay_the_callers(stack: Stack) -> None:
     far = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
     assert a.createImportLog("IntegratorPush_1_9999.zip", "5d" * 16, far, far,
                              None).dateIntervalEnd == far
+    with pytest.raises(zeep.exceptions.Fault, match="already holds checksum"):
+        a.createImportLog("IntegratorPush_1_again.zip", "5d" * 16, T0, T0, None)
+    too_early = dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    with pytest.raises(zeep.exceptions.Fault, match="outside the years 1 to 9999"):
+        a.createImportLog("IntegratorPush_1_year1.zip", "5e" * 16, too_early, T0, None)
 
 
 # -- security ---------------------------------------------------------------------

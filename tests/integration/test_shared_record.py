@@ -117,10 +117,51 @@ def test_link_then_read_and_unlink(shared: Shared) -> None:
     assert demographic.getLinkedCachedDemographicNotes(a_number) == []
 
 
-def test_linking_to_a_record_nobody_pushed_is_refused(shared: Shared) -> None:
+def test_links_are_refused_unless_both_records_are_in_reach(shared: Shared) -> None:
     demographic = shared.service("DemographicWs", "clinic-a")
-    with pytest.raises(Fault, match="has no demographic 987654"):
-        demographic.linkDemographics("999998", 1, shared.ids["clinic-c"], 987654)
+    mine = shared.demographics("clinic-a")[3].demographic_no
+    c_records = [p.demographic_no for p in shared.demographics("clinic-c")]
+    with pytest.raises(Fault, match="this facility has pushed no demographic 987654"):
+        demographic.linkDemographics("999998", 987654, shared.ids["clinic-c"], c_records[0])
+    # Missing and not consented answer alike: linking is no way to learn who is there.
+    shared.consent("clinic-c", c_records[1], status="REVOKED")
+    for number in (987654, c_records[1]):
+        with pytest.raises(Fault, match=f"has no demographic {number} this facility may link"):
+            demographic.linkDemographics("999998", mine, shared.ids["clinic-c"], number)
+    with pytest.raises(Fault, match="not to your own"):
+        demographic.linkDemographics("999998", mine, shared.ids["clinic-a"], 1)
+
+
+def test_one_record_links_to_one_patient_per_facility(shared: Shared) -> None:
+    """A facility cannot join two patients of another facility into one person."""
+    a = shared.demographics("clinic-a")[2].demographic_no
+    c1, c2 = (p.demographic_no for p in shared.demographics("clinic-c"))
+    shared.consent("clinic-c", c1)
+    shared.consent("clinic-c", c2)
+    demographic = shared.service("DemographicWs", "clinic-a")
+    demographic.linkDemographics("999998", a, shared.ids["clinic-c"], c1)
+    try:
+        with pytest.raises(Fault, match="already linked to another record of facility"):
+            demographic.linkDemographics("999998", a, shared.ids["clinic-c"], c2)
+    finally:
+        demographic.unLinkDemographics(a, shared.ids["clinic-c"], c1)
+
+
+def test_one_patients_consent_opens_no_other(shared: Shared) -> None:
+    a_numbers = [p.demographic_no for p in shared.demographics("clinic-a")[:2]]
+    b_numbers = [p.demographic_no for p in shared.demographics("clinic-b")]
+    shared.consent("clinic-b", b_numbers[0], status="REVOKED")
+    shared.consent("clinic-b", b_numbers[1])  # newer, and another patient's
+    demographic = shared.service("DemographicWs", "clinic-a")
+    assert demographic.getLinkedCachedDemographicNotes(a_numbers[0]) == []
+    assert demographic.getLinkedCachedDemographicNotes(a_numbers[1])
+    # getConsentState tells the consent of that record only, from its own facility.
+    state = demographic.getConsentState({"caisiItemId": b_numbers[0],
+                                         "integratorFacilityId": shared.ids["clinic-b"]})
+    assert state is None  # revoked: out of reach, like a record that does not exist
+    own = demographic.getConsentState({"caisiItemId": a_numbers[0],
+                                       "integratorFacilityId": shared.ids["clinic-a"]})
+    assert own is None or own.integratorFacilityId == shared.ids["clinic-a"]
 
 
 def test_matching_scores_as_the_real_integrator(shared: Shared) -> None:

@@ -4,11 +4,11 @@ A facility records its patient's consent (``setCachedDemographicConsent``, or a
 ``SetConsentTransfer`` in its push); both land in ``cached_record`` as the push keeps
 them. The real integrator reads with the newest consent of any linked record, whoever
 recorded it, and only when ``require_consent_to_read_data`` is on (off by default).
-carebridge always requires consent, and the consent that counts for a facility's records
-is the one *that facility* recorded: a reader cannot grant itself access by recording a
-consent for its own copy of the patient. Consent is GIVEN, not expired, and not refused
-for the reader's facility (a facility missing from the share list is not refused, as in
-the real integrator).
+carebridge always requires consent, and the consent that counts for a record is the one
+its facility recorded for that very patient: a reader cannot grant itself access by
+recording a consent for its own copy, and one patient's consent opens no other. Consent
+is GIVEN, not expired, and not refused for the reader's facility (a facility missing
+from the share list is not refused, as in the real integrator).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carebridge.integrator.access import Pk
@@ -69,31 +69,35 @@ def _consent(facility_id: int, number: int, payload: Mapping[str, Any]) -> Conse
                    bool(payload.get("excludeMentalHealthData")), share)
 
 
+def by_facility(pks: Iterable[Pk]) -> dict[int, list[int]]:
+    """Patients grouped by facility: ``facility_id = ? AND demographic_no IN (...)`` uses
+    the index where a row-value IN scans it (SQLite)."""
+    grouped: dict[int, set[int]] = {}
+    for facility_id, number in pks:
+        grouped.setdefault(facility_id, set()).add(number)
+    return {f: sorted(numbers) for f, numbers in grouped.items()}
+
+
 def consents(session: Session, pks: Iterable[Pk]) -> dict[Pk, Consent]:
     """The consent recorded for each of ``pks`` that has one."""
-    wanted = list(set(pks))
     found: dict[Pk, Consent] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start:start + 500]
-        rows = session.execute(select(
-            CachedRecord.facility_id, CachedRecord.demographic_no, CachedRecord.payload).where(
-            CachedRecord.record_type == CONSENT_TYPE,
-            tuple_(CachedRecord.facility_id, CachedRecord.demographic_no).in_(chunk)))
-        for row in rows:
-            pk = (int(row.facility_id), int(row.demographic_no))
-            found[pk] = _consent(pk[0], pk[1], row.payload)
+    for facility_id, numbers in by_facility(pks).items():
+        for start in range(0, len(numbers), 500):
+            rows = session.execute(select(CachedRecord.demographic_no, CachedRecord.payload)
+                                   .where(CachedRecord.facility_id == facility_id,
+                                          CachedRecord.record_type == CONSENT_TYPE,
+                                          CachedRecord.demographic_no.in_(
+                                              numbers[start:start + 500])))
+            for row in rows:
+                pk = (facility_id, int(row.demographic_no))
+                found[pk] = _consent(pk[0], pk[1], row.payload)
     return found
 
 
-def newest(candidates: Iterable[Consent]) -> Consent | None:
-    floor = dt.datetime.min.replace(tzinfo=dt.UTC)
-    return max(candidates, key=lambda c: c.created or floor, default=None)
-
-
-def owner_allows(found: Mapping[Pk, Consent], data_facility: int, reader_facility: int,
-                 now: dt.datetime | None = None) -> bool:
-    """Whether ``data_facility``'s own newest consent for the person lets the reader in."""
-    consent = newest(c for pk, c in found.items() if pk[0] == data_facility)
+def allows(found: Mapping[Pk, Consent], pk: Pk, reader_facility: int,
+           now: dt.datetime | None = None) -> bool:
+    """Whether the consent ``pk``'s facility recorded for that patient lets the reader in."""
+    consent = found.get(pk)
     return consent is not None and consent.allows(reader_facility, now or utcnow())
 
 

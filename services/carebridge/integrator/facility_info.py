@@ -83,13 +83,16 @@ def my_facility(session: Session, facility_id: int) -> FacilityInfo | None:
     return _info(facility, _pushed(session, [facility_id]).get(facility_id, {}))
 
 
-def all_facilities(session: Session) -> list[FacilityInfo]:
-    """Every enabled facility, the caller's too (OSCAR names remote records' facilities
-    from this list and fails on one it does not find)."""
+def all_facilities(session: Session, facility_id: int) -> list[FacilityInfo]:
+    """Every enabled facility that has described itself (CachedFacility: OSCAR names remote
+    records' facilities from this list and fails on one it does not find; a facility
+    without records has none), and the caller. Others are never shown by their account
+    name, which is their login."""
     facilities = list(session.scalars(
         select(Facility).where(Facility.enabled.is_(True)).order_by(Facility.id)))
     pushed = _pushed(session, [f.id for f in facilities])
-    return [_info(f, pushed.get(f.id, {})) for f in facilities]
+    return [_info(f, pushed.get(f.id, {})) for f in facilities
+            if f.id in pushed or f.id == facility_id]
 
 
 def set_my_facility(session: Session, facility_id: int, sent: Mapping[str, Any]) -> None:

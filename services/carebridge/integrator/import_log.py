@@ -157,6 +157,9 @@ def create(session: Session, facility_id: int, filename: str | None, checksum: s
         raise InvalidArgument("filename over 255 or checksum/dependsOn over 32 characters")
     if status not in set(ImportStatus):
         raise InvalidArgument(f"status must be one of {', '.join(ImportStatus)}")
+    earlier = _existing(session, facility_id, checksum)
+    if earlier is not None:
+        raise InvalidArgument(f"import log {earlier.id} already holds checksum {checksum}")
     now = utcnow()
     row = ImportLog(facility_id=facility_id, filename=filename, checksum=checksum,
                     status=status, depends_on=depends_on or None, date_interval_start=start,

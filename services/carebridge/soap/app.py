@@ -24,7 +24,7 @@ from spyne.server.wsgi import WsgiApplication
 from carebridge.config import Settings
 from carebridge.soap import jaxws as jaxws_shape
 from carebridge.soap.exceptions import SoapError
-from carebridge.soap.faults import fault_for
+from carebridge.soap.faults import ClientFault, fault_for
 from carebridge.soap.protocol import CarebridgeSoap11
 from carebridge.soap.wsse.authenticate import SECURITY, Caller, authenticate, security_header
 from carebridge.store.database import Database
@@ -66,10 +66,17 @@ class _Application(Application):
 
 
 def as_utc(value: dt.datetime | None) -> dt.datetime | None:
-    """xsd:dateTime without an offset is taken as UTC."""
-    if value is not None and value.tzinfo is None:
+    """xsd:dateTime in UTC (without an offset it is taken as UTC); a time whose UTC falls
+    outside years 1-9999 (0001-01-01T00:00:00+01:00) is refused as the client's error."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
         return value.replace(tzinfo=dt.UTC)
-    return value
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ClientFault(f"{value.isoformat()} is outside the years 1 to 9999 in UTC"
+                          ) from None
 
 
 _thread_schemas = threading.local()

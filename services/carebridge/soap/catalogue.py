@@ -201,16 +201,23 @@ def from_payload(qname: str, payload: Mapping[str, Any] | None,
     if payload is None:
         return None
     cls = model(qname)
-    values = {}
+    values: dict[str, Any] = {}
     for element in type_fields(qname):
         raw = payload.get(element.name)
         if element.name == "integratorFacilityId" and raw is None:
             raw = facility_id
-        if element.repeated:
-            values[element.name] = [_value(element.type, item, facility_id)
-                                    for item in raw or () if item is not None]
-        else:
-            values[element.name] = _value(element.type, raw, facility_id)
+        try:
+            if element.repeated:
+                items = raw if isinstance(raw, list) else ()
+                values[element.name] = [_value(element.type, item, facility_id)
+                                        for item in items if item is not None]
+            else:
+                values[element.name] = _value(element.type, raw, facility_id)
+        except (ValueError, TypeError, KeyError, OverflowError):
+            # A field a facility pushed malformed is left out, never the whole answer.
+            log.warning("%s.%s of facility %s is malformed; left out", qname, element.name,
+                        facility_id)
+            values[element.name] = [] if element.repeated else None
     return cls(**values)
 
 
@@ -220,10 +227,17 @@ def _value(qname: str, raw: Any, facility_id: int | None) -> Any:
     if qname == "xs:dateTime":
         return dt.datetime.fromisoformat(raw) if isinstance(raw, str) else raw
     if qname == "xs:base64Binary":
-        data = base64.b64decode(raw["@base64"]) if isinstance(raw, dict) else bytes(raw)
-        return [data]
+        if isinstance(raw, bytes | bytearray):
+            return [bytes(raw)]
+        if not isinstance(raw, Mapping):
+            raise TypeError("not Base64 data")
+        return [base64.b64decode(raw["@base64"], validate=True)]
     if qname in ("xs:int", "xs:long"):
-        return int(raw)
+        number = int(raw)
+        limit = 2**31 if qname == "xs:int" else 2**63
+        if not -limit <= number < limit:
+            raise ValueError("out of range")
+        return number
     if qname == "xs:boolean":
         return bool(raw)
     if qname in ("xs:float", "xs:double"):

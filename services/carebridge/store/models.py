@@ -155,6 +155,7 @@ class CachedRecord(Base):
     __table_args__ = (
         UniqueConstraint("facility_id", "record_type", "record_key"),
         Index("ix_cached_record_demographic", "facility_id", "record_type", "demographic_no"),
+        Index("ix_cached_record_updated", "record_type", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -355,6 +356,7 @@ class SharedDemographic(Base):
     __table_args__ = (
         Index("ix_shared_demographic_hin", "hin", "hin_type"),
         Index("ix_shared_demographic_last_soundex", "last_soundex"),
+        Index("ix_shared_demographic_first_soundex", "first_soundex"),
         Index("ix_shared_demographic_birth_date", "birth_date"),
     )
 

@@ -9,7 +9,6 @@ Fault: carebridge takes records from IntegratorPush files, as OSCAR 19 sends the
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from spyne import MethodContext
@@ -32,26 +31,27 @@ _NOTE_METADATA = ("cachedDemographicNoteCompositePk", "caisiDemographicId", "cai
                   "observationCaisiProviderId", "observationDate", "role")
 
 
-def wire(qname: str, found: Found) -> Any:
-    payload = found.payload
+def wire(qname: str, found: Found, *, photo: bool = True) -> Any:
+    """``photo=False``: lists of patients leave photos out (OSCAR fetches one with
+    getDemographicByFacilityIdAndDemographicId), so a reply stays small."""
+    payload = found.payload if photo else {**found.payload, "photo": None}
     for wire_name, pushed_name in _PUSHED_AS.get(qname, {}).items():
         if payload.get(wire_name) is None and pushed_name in payload:
             payload = {**payload, wire_name: payload[pushed_name]}
     return catalogue.from_payload(qname, payload, found.facility_id)
 
 
-def _linked(record_type: str, qname: str,
-            keep: Callable[[Found], bool] = lambda _f: True) -> catalogue.Handler:
+def _linked(record_type: str, qname: str) -> catalogue.Handler:
     def handler(ctx: MethodContext, demographic_no: int | None) -> list[Any]:
         found = call(ctx, lambda s, who: shared_record.linked_records(
-            s, who, demographic_no, record_type), writes=True)
-        return [wire(qname, f) for f in found if keep(f)]
+            s, who, demographic_no, record_type))
+        return [wire(qname, f) for f in found]
     return handler
 
 
 def note_metadata(ctx: MethodContext, demographic_no: int | None) -> list[Any]:
     found = call(ctx, lambda s, who: shared_record.linked_records(
-        s, who, demographic_no, "CachedDemographicNote"), writes=True)
+        s, who, demographic_no, "CachedDemographicNote"))
     return [wire("tns:cachedDemographicNote",
                  Found(f.facility_id, f.demographic_no,
                        {k: v for k, v in f.payload.items() if k in _NOTE_METADATA}))
@@ -61,9 +61,9 @@ def note_metadata(ctx: MethodContext, demographic_no: int | None) -> list[Any]:
 def linked_forms(ctx: MethodContext, demographic_no: int | None, form_name: str | None
                  ) -> list[Any]:
     found = call(ctx, lambda s, who: shared_record.linked_records(
-        s, who, demographic_no, "CachedDemographicForm"), writes=True)
-    return [wire("tns:cachedDemographicForm", f) for f in found
-            if form_name is None or f.payload.get("formName") == form_name]
+        s, who, demographic_no, "CachedDemographicForm",
+        lambda f: form_name is None or f.payload.get("formName") == form_name))
+    return [wire("tns:cachedDemographicForm", f) for f in found]
 
 
 def _item_key(pk: Any, field: str = "caisiItemId") -> tuple[int | None, str | None]:
@@ -77,7 +77,7 @@ def _by_key(record_type: str, qname: str, field: str = "caisiItemId") -> catalog
     def handler(ctx: MethodContext, pk: Any) -> Any:
         facility_id, key = _item_key(pk, field)
         found = call(ctx, lambda s, who: shared_record.by_key(
-            s, who, record_type, facility_id, key), writes=True)
+            s, who, record_type, facility_id, key))
         return wire(qname, found) if found is not None else None
     return handler
 
@@ -85,14 +85,17 @@ def _by_key(record_type: str, qname: str, field: str = "caisiItemId") -> catalog
 def document_contents(ctx: MethodContext, pk: Any) -> Any:
     facility_id, key = _item_key(pk)
 
-    def read(session: Any, who: Any) -> tuple[Found, bytes | None] | None:
-        found = shared_record.by_key(session, who, "CachedDemographicDocument", facility_id, key)
-        return None if found is None else (found, shared_record.document_bytes(session, found))
+    def read(session: Any, who: Any) -> bytes | None:
+        found = shared_record.by_key(session, who, "CachedDemographicDocument", facility_id,
+                                     key, audited=False)
+        data = shared_record.document_bytes(session, found) if found is not None else None
+        if found is not None and data is not None:
+            shared_record.audit(session, who, [found])
+        return data
 
-    result = call(ctx, read, writes=True)
-    if result is None or result[1] is None:
+    data = call(ctx, read)
+    if data is None:
         return None
-    _found, data = result
     return catalogue.model("tns:cachedDemographicDocumentContents")(
         facilityIntegerCompositePk=catalogue.from_payload(
             "tns:facilityIdIntegerCompositePk", {"caisiItemId": int(key or 0)}, facility_id),
@@ -103,21 +106,21 @@ def notes_by_ids(ctx: MethodContext, pks: list[Any] | None) -> list[Any]:
     wanted = [(f, k) for f, k in (_item_key(pk, "uuid") for pk in pks or ())
               if f is not None and k is not None]
     found = call(ctx, lambda s, who: shared_record.by_keys(
-        s, who, "CachedDemographicNote", wanted), writes=True)
+        s, who, "CachedDemographicNote", wanted))
     return [wire("tns:cachedDemographicNote", f) for f in found]
 
 
 def demographic(ctx: MethodContext, facility_id: int | None, demographic_no: int | None) -> Any:
     found = call(ctx, lambda s, who: shared_record.demographic(
-        s, who, facility_id, demographic_no), writes=True)
+        s, who, facility_id, demographic_no))
     return wire("tns:demographicTransfer", found) if found is not None else None
 
 
 def _linked_demographics(directly: bool) -> catalogue.Handler:
     def handler(ctx: MethodContext, demographic_no: int | None) -> list[Any]:
         found = call(ctx, lambda s, who: shared_record.linked_demographics(
-            s, who, demographic_no, directly=directly), writes=True)
-        return [wire("tns:demographicTransfer", f) for f in found]
+            s, who, demographic_no, directly=directly))
+        return [wire("tns:demographicTransfer", f, photo=False) for f in found]
     return handler
 
 
@@ -128,17 +131,17 @@ def matching_demographics(ctx: MethodContext, parameters: Any) -> list[Any]:
                                  born.date() if isinstance(born, dt.datetime) else None,
                                  sent.get("hin"))
     hits = call(ctx, lambda s, who: shared_record.matching_demographics(
-        s, who, criteria, sent.get("maxEntriesToReturn") or 0, sent.get("minScore") or 0),
-        writes=True)
+        s, who, criteria, sent.get("maxEntriesToReturn") or 0, sent.get("minScore") or 0))
     score_type = catalogue.model("tns:matchingDemographicTransferScore")
-    return [score_type(demographicTransfer=wire("tns:demographicTransfer", found), score=points)
-            for points, found in hits]
+    return [score_type(demographicTransfer=wire("tns:demographicTransfer", found, photo=False),
+                       score=points) for points, found in hits]
 
 
 def link(ctx: MethodContext, provider_id: str | None, mine: int | None,
          other_facility: int | None, other: int | None) -> None:
-    call(ctx, lambda s, who: links.link(s, who, provider_id, mine, other_facility, other),
-         writes=True)
+    call(ctx, lambda s, who: links.link(
+        s, who, provider_id, mine, other_facility, other,
+        may_see=lambda pk: bool(shared_record.readable(s, who, [pk]))), writes=True)
 
 
 def unlink(ctx: MethodContext, mine: int | None, other_facility: int | None,
@@ -157,11 +160,7 @@ def consent_state(ctx: MethodContext, pk: Any) -> Any:
     def read(session: Any, who: Any) -> consent.ConsentState | None:
         if facility_id is None or key is None:
             return None
-        subject = (facility_id, int(key))
-        if not shared_record.reachable(session, who, subject):
-            return None
-        everyone = links.closure(session, subject) | {subject}
-        return consent.state(session, consent.newest(consent.consents(session, everyone).values()))
+        return shared_record.consent_of(session, who, (facility_id, int(key)))
 
     summary = call(ctx, read)
     if summary is None:
@@ -172,8 +171,7 @@ def consent_state(ctx: MethodContext, pk: Any) -> Any:
 
 
 def pushed_after(ctx: MethodContext, since: dt.datetime | None) -> list[Any]:
-    found = call(ctx, lambda s, who: shared_record.pushed_since(s, who, as_utc(since)),
-                 writes=True)
+    found = call(ctx, lambda s, who: shared_record.pushed_since(s, who, as_utc(since)))
     kind = catalogue.model("tns:demographicPushDate")
     return [kind(id=catalogue.from_payload("tns:facilityIdIntegerCompositePk",
                                            {"caisiItemId": number}, facility_id),

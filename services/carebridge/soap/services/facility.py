@@ -76,7 +76,8 @@ def get_my_facility(ctx: MethodContext) -> Any:
 
 
 def get_all_facility(ctx: MethodContext) -> list[Any]:
-    return [_facility(i) for i in call(ctx, lambda s, _who: facility_info.all_facilities(s))]
+    return [_facility(i) for i in call(
+        ctx, lambda s, who: facility_info.all_facilities(s, who.facility_id))]
 
 
 def set_my_facility(ctx: MethodContext, facility: Any) -> None:

@@ -26,18 +26,25 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
-def reader(ctx: MethodContext) -> Reader:
+def reader(ctx: MethodContext, *, deferred_audit: bool = False) -> Reader:
     """The signed-in facility and the OSCAR provider it calls for (the CAISI header)."""
     request: RequestContext = ctx.udc
     operation = (getattr(ctx, "method_request_string", None) or "?").split("}", 1)[-1]
-    return Reader(request.caller.facility_id, request.provider_no, operation)
+    return Reader(request.caller.facility_id, request.provider_no, operation,
+                  unwritten=[] if deferred_audit else None)
 
 
 def call(ctx: MethodContext, fn: Callable[[Session, Reader], T], *, writes: bool = False) -> T:
-    """One unit of work around one use case, for the signed-in facility."""
+    """One unit of work around one use case, for the signed-in facility. A read runs in a
+    read transaction; the audit rows it recorded commit in a short write transaction after
+    it, before anything is answered."""
     env: ServiceEnv = ctx.app.carebridge
-    who = reader(ctx)
-    return unit_of_work.run(env.db, lambda session: fn(session, who), writes=writes)
+    who = reader(ctx, deferred_audit=not writes)
+    result = unit_of_work.run(env.db, lambda session: fn(session, who), writes=writes)
+    if who.unwritten:
+        rows = list(who.unwritten)
+        unit_of_work.run(env.db, lambda session: session.add_all(rows), writes=True)
+    return result
 
 
 def from_files_only(ctx: MethodContext, *args: Any) -> Any:

@@ -22,7 +22,7 @@ def make_referral(ctx: MethodContext, referral: Any) -> None:
 
 
 def get_referral(ctx: MethodContext, referral_id: int | None) -> Any:
-    row = call(ctx, lambda s, who: _maybe(referrals.get(s, who, referral_id)), writes=True)
+    row = call(ctx, lambda s, who: _maybe(referrals.get(s, who, referral_id)))
     return row
 
 
@@ -31,13 +31,11 @@ def _maybe(row: Referral | None) -> Any:
 
 
 def to_program(ctx: MethodContext, program_id: int | None) -> list[Any]:
-    return call(ctx, lambda s, who: [_wire(r) for r in referrals.to_program(s, who, program_id)],
-                writes=True)
+    return call(ctx, lambda s, who: [_wire(r) for r in referrals.to_program(s, who, program_id)])
 
 
 def linked(ctx: MethodContext, demographic_no: int | None) -> list[Any]:
-    return call(ctx, lambda s, who: [_wire(r) for r in referrals.linked(s, who, demographic_no)],
-                writes=True)
+    return call(ctx, lambda s, who: [_wire(r) for r in referrals.linked(s, who, demographic_no)])
 
 
 def remove(ctx: MethodContext, referral_id: int | None) -> None:

@@ -109,6 +109,9 @@ def upgrade() -> None:
         batch_op.create_index('ix_shared_demographic_birth_date', ['birth_date'], unique=False)
         batch_op.create_index('ix_shared_demographic_hin', ['hin', 'hin_type'], unique=False)
         batch_op.create_index('ix_shared_demographic_last_soundex', ['last_soundex'], unique=False)
+        batch_op.create_index('ix_shared_demographic_first_soundex', ['first_soundex'], unique=False)
+    with op.batch_alter_table('cached_record', schema=None) as batch_op:
+        batch_op.create_index('ix_cached_record_updated', ['record_type', 'updated_at'], unique=False)
     _fill_shared_demographics()
 
 
@@ -137,7 +140,10 @@ def _fill_shared_demographics() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('cached_record', schema=None) as batch_op:
+        batch_op.drop_index('ix_cached_record_updated')
     with op.batch_alter_table('shared_demographic', schema=None) as batch_op:
+        batch_op.drop_index('ix_shared_demographic_first_soundex')
         batch_op.drop_index('ix_shared_demographic_last_soundex')
         batch_op.drop_index('ix_shared_demographic_hin')
         batch_op.drop_index('ix_shared_demographic_birth_date')
