@@ -52,7 +52,9 @@ def for_provider(session: Session, reader: Reader, provider_id: str | None, kind
         ProviderCommunication.kind == kind)
     if active is not None:
         query = query.where(ProviderCommunication.active.is_(active))
-    return list(session.scalars(query.order_by(ProviderCommunication.id).limit(MAX_LISTED)))
+    # Newest first: a flood of old messages cannot hide a new one.
+    return list(session.scalars(query.order_by(ProviderCommunication.id.desc())
+                                .limit(MAX_LISTED)))
 
 
 def deactivate(session: Session, reader: Reader, communication_id: int | None) -> None:

@@ -61,7 +61,8 @@ def get(session: Session, reader: Reader, referral_id: int | None) -> Referral |
 def to_program(session: Session, reader: Reader, program_id: int | None) -> list[Referral]:
     rows = list(session.scalars(select(Referral).where(
         Referral.destination_facility_id == reader.facility_id,
-        Referral.destination_program_id == program_id).order_by(Referral.id).limit(5000)))
+        Referral.destination_program_id == program_id)  # newest first: floods hide nothing new
+        .order_by(Referral.id.desc()).limit(5000)))
     record_reads(session, reader, [((r.source_facility_id, r.source_demographic_no or 0), 1)
                                    for r in rows])
     return rows
@@ -75,7 +76,7 @@ def linked(session: Session, reader: Reader, demographic_no: int | None) -> list
     pks = readable(session, reader, links.closure(session, me) | {me})
     rows = list(session.scalars(select(Referral).where(
         tuple_(Referral.source_facility_id, Referral.source_demographic_no).in_(pks))
-        .order_by(Referral.id).limit(5000))) if pks else []
+        .order_by(Referral.id.desc()).limit(5000))) if pks else []
     record_reads(session, reader, [((r.source_facility_id, r.source_demographic_no or 0), 1)
                                    for r in rows])
     return rows
