@@ -103,7 +103,8 @@ def _interface(port_type: str, facts: dict[str, Any], tns: str) -> str:
             returns = java_type(op["output"][0])
         params = ", ".join(f'@WebParam(name = "{p["name"]}", targetNamespace = "") '
                            f'{java_type(p)} p{i}' for i, p in enumerate(op["input"]))
-        lines.append(f"    {returns} {name}({params});")
+        throws = ", ".join(f"{class_name(f)}_Exception" for f in op["faults"])
+        lines.append(f"    {returns} {name}({params}){' throws ' + throws if throws else ''};")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -118,6 +119,21 @@ def _service(port_type: str, facts: dict[str, Any], tns: str) -> str:
             f"    public {port_type} get{facts['port']}() {{\n"
             f"        return super.getPort(new QName(\"{tns}\", \"{facts['port']}\"), "
             f"{port_type}.class);\n    }}\n}}\n")
+
+
+def _web_fault(qname: str, namespaces: dict[str, str]) -> str:
+    """The checked exception wsimport makes of a wsdl:fault: @WebFault, faultInfo bean."""
+    prefix, _, local = qname.partition(":")
+    bean = class_name(qname)
+    return (f"package {PACKAGE};\n\nimport javax.xml.ws.WebFault;\n\n"
+            f'@WebFault(name = "{local}", targetNamespace = "{namespaces[prefix]}")\n'
+            f"public class {bean}_Exception extends Exception {{\n"
+            f"    private final {bean} faultInfo;\n"
+            f"    public {bean}_Exception(String message, {bean} faultInfo) {{\n"
+            f"        super(message); this.faultInfo = faultInfo; }}\n"
+            f"    public {bean}_Exception(String message, {bean} faultInfo, Throwable cause) {{\n"
+            f"        super(message, cause); this.faultInfo = faultInfo; }}\n"
+            f"    public {bean} getFaultInfo() {{ return faultInfo; }}\n}}\n")
 
 
 def write_stubs(out: Path) -> list[Path]:
@@ -145,6 +161,9 @@ def write_stubs(out: Path) -> list[Path]:
                                                   xml_name=op["name"] + "Response",
                                                   namespace=None)
         sources[port_type] = _interface(port_type, service, tns)
+        for op in service["operations"]:
+            for qname in op["faults"]:
+                sources[class_name(qname) + "_Exception"] = _web_fault(qname, namespaces)
         sources[service["service"]] = _service(port_type, service, tns)
     directory = out / PACKAGE.replace(".", "/")
     directory.mkdir(parents=True, exist_ok=True)

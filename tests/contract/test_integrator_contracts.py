@@ -70,6 +70,13 @@ def test_contract_has_every_operation_of_the_real_interface(port_type: str) -> N
             assert _sequence(schema["types"].get(wrapper, [])) == _expected(elements), wrapper
 
 
+def test_hnr_operations_declare_the_real_connect_exception() -> None:
+    contract = canonical(contract_path("wsdl", INTEGRATOR_SERVICES["HnrWs"].wsdl).read_bytes())
+    for name, operation in contract["portTypes"]["HnrWs"].items():
+        assert operation["fault"] == f"{{{TNS}}}ConnectException", name
+    assert contract["messages"]["ConnectException"] == [("fault", f"{{{TNS}}}ConnectException")]
+
+
 @pytest.mark.parametrize("port_type", sorted(INTEGRATOR_SERVICES))
 def test_contract_types_are_the_stubs_types(port_type: str) -> None:
     """Every bean in the contract has the stubs' element names, types, order, bounds."""

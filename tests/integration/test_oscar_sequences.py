@@ -93,6 +93,12 @@ def test_matching_search(oscar_build: Path, shared: Shared) -> None:
     assert all(m["facility"] != shared.ids["clinic-a"] for m in found["matches"])
 
 
+def test_hnr_offline_as_oscar_sees_it(oscar_build: Path, shared: Shared) -> None:
+    """The ConnectException Fault arrives as the stubs' checked ConnectException_Exception."""
+    assert oscar(oscar_build, shared, "clinic-a", "hnr", "1") == {
+        "hnr": "offline", "message": "HNR Server unavailable.", "exit": 0}
+
+
 def test_directory_and_unsupported_fault(oscar_build: Path, shared: Shared) -> None:
     directory = oscar(oscar_build, shared, "clinic-a", "directory")
     assert directory["programs"] > 0 and directory["providers"] > 0

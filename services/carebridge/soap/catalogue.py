@@ -138,6 +138,18 @@ def model(qname: str) -> Any:
     return type(f"{prefix}_{local}", (base,), attrs)
 
 
+@cache
+def fault(qname: str) -> Any:
+    """The Spyne Fault a WSDL declares for the real interface's checked exception (the
+    real WSDL's ``<wsdl:fault name="ConnectException">``, detail ``tns:ConnectException``)."""
+    prefix, _, local = qname.partition(":")
+    attrs: dict[str, Any] = {
+        "__namespace__": namespace(prefix), "__type_name__": local,
+        "_type_info": [(e.name, element_kind(e)) for e in type_fields(qname)],
+    }
+    return type(f"{prefix}_{local}", (Fault,), attrs)
+
+
 def element_kind(element: Element) -> Any:
     kind = model(element.type)
     fact = _facts()["types"].get(element.type, {})
@@ -177,6 +189,9 @@ def build_service(port_type: str, handlers: Mapping[str, Handler]) -> type[Servi
             _args=tuple(e.name for e in operation.input),
             **returns,
             _port_type=port_type,
+            # The HNR package's own exceptions would come out in the wrong namespace (Spyne
+            # puts a Fault's element in the service's); the integrator never raises them.
+            _faults=[fault(name) for name in operation.faults if name.startswith("tns:")],
             _operation_name=operation.name,
             _in_message_name=operation.name,
             _out_message_name=operation.name + "Response",

@@ -49,8 +49,10 @@ def apply_to_wsdl(root: etree._Element, port_names: Mapping[str, str]) -> None:
             port.set("binding", f"{prefix}:{name}Binding" if prefix else name + "Binding")
     for operation in root.iter(f"{{{SOAP11_BINDING}}}operation"):
         operation.set("soapAction", "")
-    for part in root.iter(f"{{{WSDL}}}part"):
-        part.set("name", "parameters")
+    faults = {f.get("message", "").rpartition(":")[2] for f in root.iter(f"{{{WSDL}}}fault")}
+    for message in root.iter(f"{{{WSDL}}}message"):
+        for part in message.iter(f"{{{WSDL}}}part"):
+            part.set("name", "fault" if message.get("name") in faults else "parameters")
     for operation in root.iter(f"{{{WSDL}}}operation"):
         operation.attrib.pop("parameterOrder", None)
 

@@ -256,6 +256,19 @@ public final class OscarSequences {
                 Json.field(out, "consentState", state == null ? null : state.consentState);
                 break;
             }
+            case "hnr": {
+                // ManageHnrClientAction: a ConnectException_Exception means "HNR offline"
+                HnrWs hnr = configure(new HnrWsService(wsdl("HnrService")).getHnrWsPort());
+                try {
+                    hnr.getHnrClient(Integer.valueOf(args.get(0)));
+                    Json.field(out, "hnr", "online");
+                } catch (ConnectException_Exception e) {
+                    Json.field(out, "hnr", "offline");
+                    out.append(',');
+                    Json.field(out, "message", e.getFaultInfo().message);
+                }
+                break;
+            }
             case "directory": {
                 List<CachedProgram> programs = configure(new ProgramWsService(
                     wsdl("ProgramService")).getProgramWsPort()).getAllPrograms();
