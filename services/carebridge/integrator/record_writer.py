@@ -1,8 +1,14 @@
 """Applies a push's operations to ``cached_record``/``document``, batched.
 
 Upserts are collected and written with one multi-row INSERT ... ON CONFLICT
-statement per batch; a deletion or document first flushes what is pending so
-the database sees operations in the order the push gave them.
+statement per batch. A patient's DeleteMissing (OSCAR sends two per patient) joins
+the batch instead of flushing it: at flush time the batch's upserts and deletions
+are replayed in push order over the stored rows they can reach (two SELECTs per
+record type), and the rows that replay deletes go with one DELETE before the upserts.
+A deletion so sees exactly the upserts before it and none after it; a record deleted
+and upserted again comes back as a new row, as it would one statement at a time.
+A facility-wide deletion (programs) still flushes first; a document's bytes are stored
+at once and linked to its record right after the flush that writes the record.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import hashlib
 from collections import Counter
 from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult, Result
@@ -34,15 +40,26 @@ _DOCUMENTS = Document.__table__
 _IDENTITIES = SharedDemographic.__table__
 
 
+_Entry = tuple[str, str, int | None] | DeleteMissing  # an upsert or a patient's deletion
+_BATCH_SIZE = 500  # upserts and patient deletions per flush
+_IN_CHUNK = 256  # values per IN (...) list (a power of two: see _padded)
+
+
 class RecordWriter:
     def __init__(self, session: Session, facility_id: int, import_log_id: int,
-                 batch_size: int = 500) -> None:
+                 batch_size: int = _BATCH_SIZE) -> None:
         self.session = session
         self.facility_id = facility_id
         self.import_log_id = import_log_id
         self.batch_size = batch_size
         self.counts: Counter[str] = Counter()
+        # Rows to upsert by (record_type, stored key), in first-upsert order.
         self._pending: dict[tuple[str, str], dict[str, Any]] = {}
+        # The batch in push order: (record_type, stored key, demographic_no) per upsert,
+        # and the patient deletions between them.
+        self._log: list[_Entry] = []
+        self._deletes = 0
+        self._links: list[tuple[str, str]] = []  # (document record key, sha256) to link
         self._last_document_key: str | None = None
         self._insert = pg_insert if session.get_bind().dialect.name == "postgresql" else (
             sqlite_insert
@@ -67,6 +84,16 @@ class RecordWriter:
             set_={c.name: identity.excluded[c.name] for c in _IDENTITIES.c
                   if c.name not in ("facility_id", "demographic_no")},
         )
+        # Two statements, so each IN list gets its index (an OR of both scans the type).
+        columns = select(_RECORDS.c.id, _RECORDS.c.record_key, _RECORDS.c.demographic_no).where(
+            _RECORDS.c.facility_id == bindparam("facility_id"),
+            _RECORDS.c.record_type == bindparam("record_type"))
+        self._rows_by_patient = columns.where(
+            _RECORDS.c.demographic_no.in_(bindparam("values", expanding=True)))
+        self._rows_by_key = columns.where(
+            _RECORDS.c.record_key.in_(bindparam("values", expanding=True)))
+        self._delete_ids = delete(_RECORDS).where(
+            _RECORDS.c.id.in_(bindparam("ids", expanding=True)))
 
     def apply(self, operation: Operation) -> None:
         if isinstance(operation, Upsert):
@@ -74,51 +101,70 @@ class RecordWriter:
         elif isinstance(operation, DeleteMissing):
             self._delete_missing(operation)
         elif isinstance(operation, DocumentBytes):
-            self.flush()
+            sha = self.store_document(operation.data)
             if self._last_document_key is None:
                 self.counts["documents_unlinked"] += 1
-                self.store_document(operation.data)
             else:
-                self.link_document(self._last_document_key, operation.data)
+                # Linked once its record is written (the batch's next flush).
+                self._links.append((self._last_document_key, sha))
 
     def _upsert(self, op: Upsert) -> None:
-        now = utcnow()
-        self._pending[(op.record_type, op.key)] = {
+        record_type = op.record_type
+        key = op.key[:255]
+        self._pending[(record_type, key)] = {
             "facility_id": self.facility_id,
-            "record_type": op.record_type,
-            "record_key": op.key[:255],
+            "record_type": record_type,
+            "record_key": key,
             "demographic_no": op.demographic_no,
             "payload": op.payload,
             "import_log_id": self.import_log_id,
-            "updated_at": now,
+            "updated_at": utcnow(),
         }
-        self.counts[op.record_type if op.known else "unknown:" + op.record_type] += 1
-        if op.record_type == DOCUMENT_TYPE:
+        log = self._log
+        log.append((record_type, key, op.demographic_no))
+        self.counts[record_type if op.known else "unknown:" + record_type] += 1
+        if record_type == DOCUMENT_TYPE:
             self._last_document_key = op.key
-        elif op.record_type == DEMOGRAPHIC_TYPE:
+        elif record_type == DEMOGRAPHIC_TYPE:
             identity = identity_row(self.facility_id, op.payload)
             if identity is not None:
                 self._identities[identity["demographic_no"]] = identity
-        if len(self._pending) >= self.batch_size:
+        if len(log) >= self.batch_size:
             self.flush()
 
     def flush(self) -> None:
-        if not self._pending:
-            return
-        rows = list(self._pending.values())
-        self._pending.clear()
-        self.session.execute(self._upsert_statement, rows)
+        if self._deletes:
+            self._replay_deletes()
+        self._log.clear()
+        self._deletes = 0
+        if self._pending:
+            rows = list(self._pending.values())
+            self._pending.clear()
+            self.session.execute(self._upsert_statement, rows)
         if self._identities:
             identities = list(self._identities.values())
             self._identities.clear()
             self.session.execute(self._identity_statement, identities)
+        if self._links:
+            links, self._links = self._links, []
+            for key, sha in links:
+                self._link(key, sha)
 
     def _delete_missing(self, op: DeleteMissing) -> None:
-        if op.demographic_no is None and op.record_type != PROGRAM_TYPE:
-            # A patient-scoped delete without a patient would wipe every patient's records.
-            self.counts["ignored_delete_without_patient"] += 1
+        if op.demographic_no is None:
+            if op.record_type != PROGRAM_TYPE:
+                # A patient-scoped delete without a patient would wipe every patient's records.
+                self.counts["ignored_delete_without_patient"] += 1
+                return
+            self.flush()  # facility-wide: at once, after everything before it
+            self._delete_now(op)
             return
-        self.flush()
+        self._log.append(op)
+        self._deletes += 1
+        if len(self._log) >= self.batch_size:
+            self.flush()
+
+    def _delete_now(self, op: DeleteMissing) -> None:
         params: dict[str, Any] = {"facility_id": self.facility_id, "record_type": op.record_type}
         if op.demographic_no is not None:
             params["demographic_no"] = op.demographic_no
@@ -128,6 +174,99 @@ class RecordWriter:
         deleted = _rowcount(self.session.execute(statement, params))
         if deleted:
             self.counts["deleted:" + op.record_type] += deleted
+
+    def _replay_deletes(self) -> None:
+        """The batch's patient deletions, as if each ran at its place in the push.
+
+        Replays the batch over the stored rows its deletions can reach (see _stored_rows);
+        deletes the stored rows the replay deletes, and drops the pending upserts a deletion
+        undid (or, upserted again after it, moves them to where they came back).
+        """
+        log = self._log
+        types = {e.record_type for e in log if type(e) is DeleteMissing}
+        # Per record type: stored key -> [demographic_no, row id or None], and the keys by
+        # patient.
+        rows: dict[str, dict[str, list[Any]]] = {}
+        patients: dict[str, dict[int | None, set[str]]] = {}
+        for record_type in types:
+            found = self._stored_rows(record_type, log)
+            rows[record_type] = found
+            by_patient: dict[int | None, set[str]] = {}
+            for key, (number, _) in found.items():
+                by_patient.setdefault(number, set()).add(key)
+            patients[record_type] = by_patient
+        doomed: list[int] = []
+        undone: set[tuple[str, str]] = set()  # pending upserts a deletion undid
+        reborn: dict[tuple[str, str], int] = {}  # ... upserted again: where in the batch
+        for index, entry in enumerate(log):
+            if type(entry) is tuple:
+                record_type, key, number = entry
+                table = rows.get(record_type)
+                if table is None:
+                    continue
+                by_patient = patients[record_type]
+                row = table.get(key)
+                if row is None:
+                    table[key] = [number, None]
+                    if (record_type, key) in undone:
+                        reborn[(record_type, key)] = index
+                elif row[0] != number:
+                    by_patient[row[0]].discard(key)
+                    row[0] = number
+                else:
+                    continue
+                by_patient.setdefault(number, set()).add(key)
+                continue
+            assert isinstance(entry, DeleteMissing)
+            table = rows[entry.record_type]
+            keys = patients[entry.record_type].get(entry.demographic_no)
+            if not keys:
+                continue
+            gone = [key for key in keys if key not in entry.keep]
+            for key in gone:
+                keys.discard(key)
+                row_id = table.pop(key)[1]
+                if row_id is not None:
+                    doomed.append(row_id)
+                undone.add((entry.record_type, key))
+                reborn.pop((entry.record_type, key), None)
+            if gone:
+                self.counts["deleted:" + entry.record_type] += len(gone)
+        for start in range(0, len(doomed), _IN_CHUNK):
+            self.session.execute(self._delete_ids,
+                                 {"ids": _padded(doomed[start:start + _IN_CHUNK])})
+        pending = self._pending
+        for item in undone.difference(reborn):
+            pending.pop(item, None)
+        if reborn:
+            # A new row again: it goes after the rows first upserted before its return, as
+            # one statement at a time would have inserted it.
+            place: dict[tuple[str, str], int] = dict(reborn)
+            for index, entry in enumerate(log):
+                if type(entry) is tuple:
+                    place.setdefault((entry[0], entry[1]), index)
+            self._pending = dict(sorted(pending.items(), key=lambda item: place[item[0]]))
+
+    def _stored_rows(self, record_type: str, log: list[_Entry]) -> dict[str, list[Any]]:
+        """The stored rows of ``record_type`` the batch's deletions can reach: the deleted
+        patients' rows, and the rows the batch's upserts move to one of them."""
+        numbers = {e.demographic_no for e in log if type(e) is DeleteMissing
+                   and e.record_type == record_type and e.demographic_no is not None}
+        found = self._select(self._rows_by_patient, record_type, sorted(numbers))
+        moved = {e[1] for e in log if type(e) is tuple and e[0] == record_type
+                 and e[2] in numbers and e[1] not in found}
+        found.update(self._select(self._rows_by_key, record_type, sorted(moved)))
+        return found
+
+    def _select(self, statement: Any, record_type: str, values: list[Any]
+                ) -> dict[str, list[Any]]:
+        found: dict[str, list[Any]] = {}
+        for start in range(0, len(values), _IN_CHUNK):
+            params = {"facility_id": self.facility_id, "record_type": record_type,
+                      "values": _padded(values[start:start + _IN_CHUNK])}
+            for row in self.session.execute(statement, params):
+                found[row.record_key] = [row.demographic_no, row.id]
+        return found
 
     def _delete_statement(self, by_patient: bool, keep: bool) -> Any:
         key = (by_patient, keep)
@@ -156,7 +295,9 @@ class RecordWriter:
     def link_document(self, key: str, data: bytes) -> bool:
         """Store ``data`` and attach it to the facility's CachedDemographicDocument ``key``."""
         self.flush()
-        sha = self.store_document(data)
+        return self._link(key, self.store_document(data))
+
+    def _link(self, key: str, sha: str) -> bool:
         result = self.session.execute(
             update(_RECORDS)
             .where(
@@ -169,6 +310,15 @@ class RecordWriter:
         linked = _rowcount(result) > 0
         self.counts["documents_stored" if linked else "documents_unlinked"] += 1
         return linked
+
+
+def _padded(values: list[Any]) -> list[Any]:
+    """``values`` with its last repeated up to a power of two: IN lists of a few lengths
+    only, so the driver's cache of prepared statements keeps a few of them."""
+    size = 1
+    while size < len(values):
+        size *= 2
+    return values + values[-1:] * (size - len(values))
 
 
 def _rowcount(result: Result[Any]) -> int:

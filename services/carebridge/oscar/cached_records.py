@@ -57,6 +57,10 @@ KNOWN_DAO_RECORDS = frozenset(
 )
 
 
+# Their full names (the facility aside: its key is fixed), for the common case at once.
+_DAO_RECORDS = {_DAO + name: name for name in KNOWN_DAO_RECORDS if name != FACILITY_TYPE}
+
+
 @dataclass(frozen=True)
 class Upsert:
     record_type: str
@@ -97,6 +101,16 @@ def operations_for(obj: Any) -> Iterator[Operation]:
         yield Upsert("java.lang." + type(obj).__name__, _content_key(payload), None, payload, False)
         return
     name = obj.class_name
+    simple = _DAO_RECORDS.get(name)
+    if simple is not None:  # most objects: one pass for the key and the patient
+        payload = to_json(obj)
+        pk = _pk_field(obj)
+        key = _content_key(payload) if pk is None else composite_key(pk)
+        number = obj.fields.get("caisiDemographicId")
+        if number is None and pk is not None:
+            number = pk.fields.get("caisiDemographicId")
+        yield Upsert(simple, key, number if isinstance(number, int) else None, payload)
+        return
     if name == _PM + "ProgramDeleteIdWrapper":
         yield DeleteMissing(PROGRAM_TYPE, None, _keys(obj.get("ids")))
     elif name == _PM + "DeleteCachedDemographicIssuesWrapper":
@@ -174,12 +188,19 @@ _PLAIN = frozenset({str, int, bool, type(None)})  # JSON as they are
 
 def to_json(value: Any) -> Any:
     """A JSON-ready copy: objects as field dicts, dates ISO 8601, bytes Base64."""
-    if type(value) in _PLAIN:  # most fields; a JavaObject's own loop skips the call
+    kind = type(value)
+    if kind in _PLAIN:  # most fields; a JavaObject's own loop skips the call
         return value
-    if type(value) is JavaObject:
+    if kind is JavaObject:
         out = {"@class": value.class_name}
         for k, v in value.fields.items():
-            out[k] = v if type(v) in _PLAIN else to_json(v)
+            kind = type(v)
+            if kind in _PLAIN:
+                out[k] = v
+            elif kind is dt.datetime:
+                out[k] = v.isoformat()
+            else:
+                out[k] = to_json(v)
         return out
     if isinstance(value, JavaObject):
         out = {"@class": value.class_name}

@@ -152,7 +152,8 @@ class _Plan:
         self.special: Callable[[dict[str, Any], bytes], Any] | None = None
         self.holders: tuple[str, ...] = ()
         self.has_holder = False
-        self.quick = 0  # 1: one run of primitives (boxed numbers), 2: a Date's block
+        self.quick = 0  # 1: one run of primitives (boxed numbers), 2: a Date's block,
+        # 3: a Timestamp's block and nanos, 4: an ArrayList's size, block and elements
         self.st = _I
 
 
@@ -175,8 +176,8 @@ class _Decoder:
         self.pinned: dict[int, Any] = {}  # class descriptors, classes, enum constants
         self.pinned_cost = 0
         self.padded: list[int] = []  # handles pinned by the object being read
-        self.strings: OrderedDict[int, list[Any]] = OrderedDict()
-        self.window: OrderedDict[int, list[Any]] = OrderedDict()
+        self.strings: OrderedDict[int, Any] = OrderedDict()  # entries: tuples or lists
+        self.window: OrderedDict[int, Any] = OrderedDict()
         self.wcost = 0
         self.pending: Exception | None = None  # a conversion error, raised after parsing
         self.depth = 0  # objects and arrays being read inside one another
@@ -375,7 +376,7 @@ class _Decoder:
             raise ValueError("the stream holds an exception written by the writer")
         raise ValueError(f"Unknown type code: 0x{tc:x}")
 
-    def string(self, length: int, width: int) -> list[Any]:
+    def string(self, length: int, width: int) -> tuple[Any, ...]:
         """A new String whose length (``width`` bytes) starts at the current position."""
         buf = self.buf
         start = self.pos + width
@@ -398,12 +399,13 @@ class _Decoder:
             text = raw.decode()
         except UnicodeDecodeError:
             text = decode_modified_utf8(raw)
-        entry = [text, len(text) + 2 if text.isascii() else json_length(text), text, 0, True]
+        # Entries of atomic values are tuples: the collector stops tracking them.
+        jl = len(text) + 2 if text.isascii() else json_length(text)
         if len(text) <= SHARED_STRING_CHARS:
-            self.strings[handle] = entry
+            entry = self.strings[handle] = (text, jl, text, 0, True)
         else:
-            cost = entry[3] = _KEPT_COST + sys.getsizeof(text)
-            self.window[handle] = entry
+            cost = _KEPT_COST + sys.getsizeof(text)
+            entry = self.window[handle] = (text, jl, text, cost, True)
             self.wcost += cost
         return entry
 
@@ -694,6 +696,10 @@ class _Decoder:
                 and len(plan.ops) == 2 and plan.ops[0] == (_OP_ANNOTATIONS, _BLOCKS)
                 and plan.ops[1][0] == _OP_PRIMS and plan.ops[1][1].format == ">i"):
             plan.quick = 3
+        if (kind == _LIST and plan.has_holder and self.max_array >= 4 and len(plan.ops) == 2
+                and plan.ops[0][0] == _OP_PRIMS and plan.ops[0][1].format == ">i"
+                and plan.ops[1] == (_OP_ANNOTATIONS, _ELEMENTS)):
+            plan.quick = 4  # java.util.ArrayList: its size, a 4-byte block, the elements
         desc.inst = plan
         return plan
 
@@ -723,15 +729,17 @@ class _Decoder:
             self.over()
         quick = plan.quick
         entry: list[Any]
+        if quick == 4 and buf[self.pos + 4] == 0x77 and buf[self.pos + 5] == 4:
+            return self.array_list(handle)
         if quick == 1:  # Integer, Long, Boolean
             pos = self.pos
             value = plan.st.unpack_from(buf, pos)[plan.value_index]
             self.pos = pos + plan.st.size
-            entry = [value, 8, value, 264 if type(value) is not str else
-                     _KEPT_COST + _shallow_size(value), False]
-            self.window[handle] = entry
-            self.wcost += entry[3]
-            return entry
+            boxed = (value, 8, value, 264 if type(value) is not str else
+                    _KEPT_COST + _shallow_size(value), False)
+            self.window[handle] = boxed
+            self.wcost += boxed[3]
+            return boxed
         if quick == 2:  # java.util.Date & co: one 8-byte block
             pos = self.pos
             if buf[pos] == 0x77 and buf[pos + 1] == 8 and buf[pos + 10] == 0x78:
@@ -745,10 +753,10 @@ class _Decoder:
                     if self.pending is None:
                         self.pending = exc
                     value = None
-                entry = [value, 32, _IDENT, 264, False]
-                self.window[handle] = entry
+                date = (value, 32, _IDENT, 264, False)
+                self.window[handle] = date
                 self.wcost += 264
-                return entry
+                return date
         if (quick == 3 and buf[self.pos] == 0x77 and buf[self.pos + 1] == 8
                 and buf[self.pos + 10] == 0x78):  # java.sql.Timestamp: the block, nanos
             pos = self.pos
@@ -765,10 +773,10 @@ class _Decoder:
                 if self.pending is None:
                     self.pending = exc
                 value = None
-            entry = [value, 32, _IDENT, 264, False]
-            self.window[handle] = entry
+            stamp = (value, 32, _IDENT, 264, False)
+            self.window[handle] = stamp
             self.wcost += 264
-            return entry
+            return stamp
         depth = self.depth = self.depth + 1
         if depth > MAX_DEPTH:
             raise RecursionError("object graph nested too deeply")
@@ -819,10 +827,10 @@ class _Decoder:
                         text = decode_modified_utf8(raw)
                     jl = len(text) + 2 if text.isascii() else json_length(text)
                     if len(text) <= 64:
-                        strings[handle] = [text, jl, text, 0, True]
+                        strings[handle] = (text, jl, text, 0, True)
                     else:
                         extra = 200 + sys.getsizeof(text)
-                        window[handle] = [text, jl, text, extra, True]
+                        window[handle] = (text, jl, text, extra, True)
                         self.wcost += extra
                     append(text)
                     size += jl
@@ -838,7 +846,7 @@ class _Decoder:
                         st = inner_plan.st
                         value = st.unpack_from(buf, pos + 6)[inner_plan.value_index]
                         pos += 6 + st.size
-                        window[nxt] = [value, 8, value, 264, False]
+                        window[nxt] = (value, 8, value, 264, False)
                         nxt += 1
                         kept += 1
                         append(value)
@@ -854,7 +862,7 @@ class _Decoder:
                                 self.pending = exc
                             value = None
                         pos += 17
-                        window[nxt] = [value, 32, _IDENT, 264, False]
+                        window[nxt] = (value, 32, _IDENT, 264, False)
                         nxt += 1
                         kept += 1
                         append(value)
@@ -885,7 +893,7 @@ class _Decoder:
                             found = window.get(handle)
                             if found is not None and handle < first:
                                 window.move_to_end(handle)
-                    if type(found) is list:  # not a class descriptor
+                    if type(found) is tuple or type(found) is list:  # not a class descriptor
                         pos += 5
                         cost += 16
                         append(found[0])
@@ -969,6 +977,46 @@ class _Decoder:
             cost = entry[3] = _KEPT_COST + _shallow_size(entry[0])
         else:
             cost = entry[3] = self.collection(kind, plan, entry, values, elements, size)
+        self.wcost += cost
+        self.depth = depth - 1
+        return entry
+
+    def array_list(self, handle: int) -> list[Any]:
+        """An ArrayList whose capacity block is where the JVM writes it: what the generic
+        path does (the same costs and checks in the same order), without its lists."""
+        self.cost += 4 + _SLOT_COST  # the capacity block
+        if self.cost > self.mx:
+            self.over()
+        self.pos += 10
+        depth = self.depth = self.depth + 1
+        if depth > MAX_DEPTH:
+            raise RecursionError("object graph nested too deeply")
+        result: list[Any] = []
+        entry = [result, 8, _UNHASHABLE, 0, False]
+        self.window[handle] = entry
+        append = result.append
+        total = 2
+        buf = self.buf
+        while True:
+            tc = buf[self.pos]
+            self.pos += 1
+            if tc == 0x78:
+                break
+            if tc == 0x73:
+                item = self.instance()
+            elif tc == 0x79:
+                self.reset(True)
+                continue
+            elif tc == 0x77:
+                item = self.block(tc)
+            else:
+                item = self.content(tc, True)
+            if self.cost > self.mx:
+                self.over()
+            append(item[0])
+            total += 1 + item[1]
+        entry[1] = total
+        cost = entry[3] = _KEPT_COST + sys.getsizeof(result)
         self.wcost += cost
         self.depth = depth - 1
         return entry
