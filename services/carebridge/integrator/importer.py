@@ -84,6 +84,7 @@ class Importer:
                                    settings.limits.max_object_bytes)
         self._unplaceable: set[str] = set()
         memory.return_large_blocks()
+        memory.freeze_loaded_objects()
 
     # -- the loop ---------------------------------------------------------
 
@@ -187,7 +188,7 @@ class Importer:
                 else:
                     log_id = started.log_id
                     self.observer.file_started(name, len(archive.ser_entries))
-                    with self.db.transaction(writes=True) as session:
+                    with memory.bulk_load(), self.db.transaction(writes=True) as session:
                         outcome = import_push(
                             session, archive, log_id, documents=started.documents,
                             renew=lambda s: self.lease.renew(s, name),

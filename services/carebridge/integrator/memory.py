@@ -10,10 +10,13 @@ libraries.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import functools
+import gc
 import logging
+from collections.abc import Iterator
 
 log = logging.getLogger(__name__)
 
@@ -50,3 +53,30 @@ def trim() -> None:
     libc = _libc()
     if libc is not None:
         libc.malloc_trim(0)
+
+
+_frozen = False
+
+
+def freeze_loaded_objects() -> None:
+    """Once per process, move what is loaded (modules, the Spyne and SQLAlchemy
+    machinery) out of the garbage collector's generations: a push allocates millions of
+    short-lived objects, and every full collection would walk all of that again."""
+    global _frozen
+    if not _frozen:
+        gc.collect()
+        gc.freeze()
+        _frozen = True
+
+
+@contextlib.contextmanager
+def bulk_load(young_threshold: int = 50_000) -> Iterator[None]:
+    """Collect the youngest generation every ``young_threshold`` allocations instead of
+    every 700 while a push loads: its objects (records, rows) are short-lived and acyclic,
+    so frequent collections find nothing and cost a third of the import."""
+    previous = gc.get_threshold()
+    gc.set_threshold(young_threshold, *previous[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
