@@ -367,3 +367,26 @@ def test_provider_communications_reach_only_their_destination(shared: Shared) ->
     with pytest.raises(Fault, match="names no facility"):
         sender.addProviderComunication(kind(active=True, destinationIntegratorFacilityId=999,
                                             destinationProviderId="1"))
+
+
+def test_a_placeholder_hin_links_nobody(shared: Shared) -> None:
+    from carebridge.integrator import links
+    from carebridge.store.models import SharedDemographic
+
+    c1, c2 = (p.demographic_no for p in shared.demographics("clinic-c"))
+    b1 = shared.demographics("clinic-b")[0].demographic_no
+    with shared.db.transaction() as session:
+        rows = [session.get(SharedDemographic, (shared.ids[f], n)) for f, n in (
+            ("clinic-c", c1), ("clinic-c", c2), ("clinic-b", b1))]
+        saved = [(r.hin, r.hin_type) for r in rows]
+        for row in rows:
+            row.hin, row.hin_type = "0000000000", "ON"
+    try:
+        with shared.db.transaction() as session:
+            assert links.direct(session, (shared.ids["clinic-b"], b1)) == set()
+    finally:
+        with shared.db.transaction() as session:
+            for (f, n), (hin, kind) in zip((("clinic-c", c1), ("clinic-c", c2),
+                                            ("clinic-b", b1)), saved, strict=True):
+                row = session.get(SharedDemographic, (shared.ids[f], n))
+                row.hin, row.hin_type = hin, kind

@@ -2,7 +2,8 @@
 
 As in the real integrator (``DemographicLinkDao``), two records are directly linked when a
 provider linked them (``demographic_link``, either direction) or when both carry the same
-HIN and HIN type; the linked set of a record is the transitive closure of direct links,
+HIN and HIN type (unless one facility gives that HIN to two patients: a placeholder such
+as "0000000000" links nobody); the linked set of a record is the transitive closure of direct links,
 without the record itself. The closure is bounded (``MAX_LINKED``): a pathological chain
 cannot make one read walk the whole index.
 
@@ -42,7 +43,11 @@ def direct(session: Session, pk: Pk) -> set[Pk]:
         same_hin = select(SharedDemographic.facility_id, SharedDemographic.demographic_no).where(
             SharedDemographic.hin == identity.hin, SharedDemographic.hin_type == identity.hin_type
         ).limit(MAX_LINKED)
-        found.update((int(f), int(d)) for f, d in session.execute(same_hin))
+        holders = [(int(f), int(d)) for f, d in session.execute(same_hin)]
+        # A HIN one facility gives two patients is a placeholder ("0000000000"), not an
+        # identity: it links nobody.
+        if len({f for f, _d in holders}) == len(holders):
+            found.update(holders)
     found.discard(pk)
     return found
 
