@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from carebridge.config import Settings
+from carebridge.store.audit_log import AuditLog
 from carebridge.store.credentials import SecretBox, create_key, read_key
 from carebridge.store.engine import DatabaseHandle
 from carebridge.store.exceptions import SecretKeyMismatch, StoreError
@@ -46,6 +47,15 @@ class Database(DatabaseHandle):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings.database_url)
         self.settings = settings
+
+    @cached_property
+    def audit_log(self) -> AuditLog:
+        return AuditLog(self)
+
+    def dispose(self) -> None:
+        if "audit_log" in self.__dict__:
+            self.audit_log.dispose()
+        super().dispose()
 
     @property
     def secret_key_path(self) -> Path | None:

@@ -26,24 +26,20 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
-def reader(ctx: MethodContext, *, deferred_audit: bool = False) -> Reader:
+def reader(ctx: MethodContext) -> Reader:
     """The signed-in facility and the OSCAR provider it calls for (the CAISI header)."""
     request: RequestContext = ctx.udc
     operation = (getattr(ctx, "method_request_string", None) or "?").split("}", 1)[-1]
-    return Reader(request.caller.facility_id, request.provider_no, operation,
-                  unwritten=[] if deferred_audit else None)
+    return Reader(request.caller.facility_id, request.provider_no, operation)
 
 
 def call(ctx: MethodContext, fn: Callable[[Session, Reader], T], *, writes: bool = False) -> T:
-    """One unit of work around one use case, for the signed-in facility. A read runs in a
-    read transaction; the audit rows it recorded commit in a short write transaction after
-    it, before anything is answered."""
+    """One unit of work around one use case, for the signed-in facility (a read in a read
+    transaction); the audit rows it recorded are written before anything is answered."""
     env: ServiceEnv = ctx.app.carebridge
-    who = reader(ctx, deferred_audit=not writes)
+    who = reader(ctx)
     result = unit_of_work.run(env.db, lambda session: fn(session, who), writes=writes)
-    if who.unwritten:
-        rows = list(who.unwritten)
-        unit_of_work.run(env.db, lambda session: session.add_all(rows), writes=True)
+    env.db.audit_log.write(who.unwritten)
     return result
 
 
