@@ -189,7 +189,7 @@ def run_client(build_dir: Path, *args: str, expect_failure: bool = False) -> dic
 
 OSCAR_SRC = Path(__file__).resolve().parent / "java" / "oscar" / "src"
 OSCAR_MAIN = "carebridge.jaxwsclient.OscarSequences"
-_SHARED = ("Json.java", "WsSecurityHandler.java", "TraceHandler.java")
+_SHARED = ("Json.java", "WsSecurityHandler.java", "TraceHandler.java", "OscarPorts.java")
 
 
 def build_oscar_client(build_dir: Path) -> Path:

@@ -16,8 +16,8 @@ from tests.support.wsdl_canon import canonical
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def served_wsdl(settings: Settings, path: str) -> bytes:
-    app = CarebridgeApp(settings)
+def served_wsdl(settings: Settings, path: str, app: CarebridgeApp | None = None) -> bytes:
+    app = app or CarebridgeApp(settings)
     environ = {
         "REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "wsdl",
         "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8080", "HTTP_HOST": "127.0.0.1:8080",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import subprocess
 import zipfile
 from pathlib import Path
@@ -11,21 +10,11 @@ from typing import Any
 import pytest
 
 from carebridge.oscar import fastread, javaread
-from carebridge.oscar.exceptions import JavaStreamError, LimitExceeded, TruncatedStream
+from carebridge.oscar.exceptions import LimitExceeded, TruncatedStream
 from carebridge.oscar.javaparse import DecodeLimits
 from tests import jvm
 from tests.integration.conftest import PushFactory
-
-
-def outcome(module: Any, data: bytes, limits: DecodeLimits | None = None
-            ) -> tuple[list[Any], Any]:
-    got: list[Any] = []
-    try:
-        for item in module.iter_sized(io.BytesIO(data), "e.ser", limits):
-            got.append(item)
-    except (JavaStreamError, LimitExceeded) as exc:
-        return got, (type(exc), exc.object_index, getattr(exc, "setting", None))
-    return got, None
+from tests.unit.test_fastread import outcome
 
 
 def entries(push: jvm.PushFiles) -> dict[str, bytes]:
@@ -82,8 +71,8 @@ def test_the_samples_decode_the_same(samples: bytes) -> None:
 
 def test_truncation_anywhere_in_the_samples_is_reported_the_same(samples: bytes) -> None:
     for cut in range(len(samples)):
-        expected = outcome(javaread, samples[:cut])
-        assert outcome(fastread, samples[:cut]) == expected, cut
+        expected = outcome(javaread, samples[:cut], None)
+        assert outcome(fastread, samples[:cut], None) == expected, cut
 
 
 @pytest.mark.parametrize("limits", [

@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy.orm import Session
-
 from carebridge.store.audit_log import AuditRow
 from carebridge.store.models import utcnow
 
@@ -30,7 +28,16 @@ class Reader:
     unwritten: list[AuditRow] = field(default_factory=list, compare=False)
 
 
-def record_reads(session: Session, reader: Reader, counts: Iterable[tuple[Pk, int]]) -> None:
+def by_facility(pks: Iterable[Pk]) -> dict[int, list[int]]:
+    """Patients grouped by facility: ``facility_id = ? AND demographic_no IN (...)`` uses
+    the index where a row-value IN scans it (SQLite)."""
+    grouped: dict[int, set[int]] = {}
+    for facility_id, number in pks:
+        grouped.setdefault(facility_id, set()).add(number)
+    return {f: sorted(numbers) for f, numbers in grouped.items()}
+
+
+def record_reads(reader: Reader, counts: Iterable[tuple[Pk, int]]) -> None:
     """One audit row per patient read, with how many of its records were returned."""
     now = utcnow()
     reader.unwritten.extend(

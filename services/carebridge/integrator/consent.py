@@ -21,8 +21,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carebridge.integrator.access import Pk
+from carebridge.integrator.access import Pk, by_facility
 from carebridge.integrator.exceptions import InvalidArgument
+from carebridge.integrator.record_writer import put_record
 from carebridge.store.models import CachedRecord, Facility, utcnow
 
 CONSENT_TYPE = "SetConsentTransfer"
@@ -69,15 +70,6 @@ def _consent(facility_id: int, number: int, payload: Mapping[str, Any]) -> Conse
                    bool(payload.get("excludeMentalHealthData")), share)
 
 
-def by_facility(pks: Iterable[Pk]) -> dict[int, list[int]]:
-    """Patients grouped by facility: ``facility_id = ? AND demographic_no IN (...)`` uses
-    the index where a row-value IN scans it (SQLite)."""
-    grouped: dict[int, set[int]] = {}
-    for facility_id, number in pks:
-        grouped.setdefault(facility_id, set()).add(number)
-    return {f: sorted(numbers) for f, numbers in grouped.items()}
-
-
 def consents(session: Session, pks: Iterable[Pk]) -> dict[Pk, Consent]:
     """The consent recorded for each of ``pks`` that has one."""
     found: dict[Pk, Consent] = {}
@@ -119,15 +111,7 @@ def record(session: Session, facility_id: int, sent: Mapping[str, Any]) -> None:
             for p in sent.get("consentToShareData") or () if p.get("remoteFacilityId") is not None
         ],
     }
-    row = session.scalars(select(CachedRecord).where(
-        CachedRecord.facility_id == facility_id, CachedRecord.record_type == CONSENT_TYPE,
-        CachedRecord.record_key == str(number))).first()
-    if row is None:
-        session.add(CachedRecord(facility_id=facility_id, record_type=CONSENT_TYPE,
-                                 record_key=str(number), demographic_no=number,
-                                 payload=payload, updated_at=utcnow()))
-    else:
-        row.payload, row.updated_at = payload, utcnow()
+    put_record(session, facility_id, CONSENT_TYPE, str(number), payload, number)
 
 
 def _iso(value: dt.datetime | None) -> str | None:

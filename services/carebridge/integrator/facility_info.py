@@ -18,8 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carebridge.integrator.exceptions import InvalidArgument
+from carebridge.integrator.record_writer import put_record
 from carebridge.oscar.cached_records import FACILITY_TYPE
-from carebridge.store.models import CachedRecord, Facility, utcnow
+from carebridge.store.models import CachedRecord, Facility
 
 # What a facility may say about itself (CachedFacility), with the real integrator's sizes.
 _TEXT_FIELDS = {"name": 64, "description": 255, "contactName": 64, "contactEmail": 64,
@@ -109,15 +110,7 @@ def set_my_facility(session: Session, facility_id: int, sent: Mapping[str, Any])
     for name, default in _FLAGS.items():
         value = sent.get(name)
         payload[name] = default if value is None else bool(value)
-    row = session.scalars(select(CachedRecord).where(
-        CachedRecord.facility_id == facility_id, CachedRecord.record_type == FACILITY_TYPE,
-        CachedRecord.record_key == "facility")).first()
-    if row is None:
-        session.add(CachedRecord(facility_id=facility_id, record_type=FACILITY_TYPE,
-                                 record_key="facility", payload=payload, updated_at=utcnow()))
-    else:
-        row.payload = payload
-        row.updated_at = utcnow()
+    put_record(session, facility_id, FACILITY_TYPE, "facility", payload)
 
 
 def update_last_data_update(session: Session, facility_id: int,

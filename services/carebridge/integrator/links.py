@@ -109,7 +109,7 @@ def link(session: Session, reader: Reader, provider_id: str | None, mine: int | 
         facility_id1=first[0], demographic_no1=first[1], facility_id2=second[0],
         demographic_no2=second[1], creator_facility_id=reader.facility_id,
         creator_provider_id=provider_id, created_at=utcnow()))
-    record_reads(session, reader, [(second, 0)])
+    record_reads(reader, [(second, 0)])
 
 
 def unlink(session: Session, reader: Reader, mine: int | None, other_facility: int | None,
@@ -121,7 +121,7 @@ def unlink(session: Session, reader: Reader, mine: int | None, other_facility: i
     row = _find(session, (reader.facility_id, mine), (other_facility, other))
     if row is not None:
         session.execute(delete(DemographicLink).where(DemographicLink.id == row.id))
-        record_reads(session, reader, [((other_facility, other), 0)])
+        record_reads(reader, [((other_facility, other), 0)])
 
 
 def _find(session: Session, a: Pk, b: Pk) -> DemographicLink | None:

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import Session
 
 from carebridge.matching import identity_row
@@ -34,6 +33,7 @@ from carebridge.oscar.cached_records import (
     Upsert,
 )
 from carebridge.store.models import CachedRecord, Document, SharedDemographic, utcnow
+from carebridge.store.rows import changed
 
 _RECORDS = CachedRecord.__table__
 _DOCUMENTS = Document.__table__
@@ -171,7 +171,7 @@ class RecordWriter:
         if op.keep:
             params["keep"] = sorted(op.keep)
         statement = self._delete_statement(op.demographic_no is not None, bool(op.keep))
-        deleted = _rowcount(self.session.execute(statement, params))
+        deleted = changed(self.session.execute(statement, params))
         if deleted:
             self.counts["deleted:" + op.record_type] += deleted
 
@@ -307,9 +307,24 @@ class RecordWriter:
             )
             .values(document_sha256=sha)
         )
-        linked = _rowcount(result) > 0
+        linked = changed(result) > 0
         self.counts["documents_stored" if linked else "documents_unlinked"] += 1
         return linked
+
+
+def put_record(session: Session, facility_id: int, record_type: str, key: str,
+               payload: dict[str, Any], demographic_no: int | None = None) -> None:
+    """One record written outside a push (a SOAP call: setMyFacility, a consent), replacing
+    the facility's record of that type and key as a push's upsert would."""
+    row = session.scalars(select(CachedRecord).where(
+        CachedRecord.facility_id == facility_id, CachedRecord.record_type == record_type,
+        CachedRecord.record_key == key)).first()
+    if row is None:
+        session.add(CachedRecord(facility_id=facility_id, record_type=record_type,
+                                 record_key=key, demographic_no=demographic_no,
+                                 payload=payload, updated_at=utcnow()))
+    else:
+        row.payload, row.demographic_no, row.updated_at = payload, demographic_no, utcnow()
 
 
 def _padded(values: list[Any]) -> list[Any]:
@@ -319,9 +334,3 @@ def _padded(values: list[Any]) -> list[Any]:
     while size < len(values):
         size *= 2
     return values + values[-1:] * (size - len(values))
-
-
-def _rowcount(result: Result[Any]) -> int:
-    # An UPDATE's or DELETE's result is a CursorResult (which has rowcount); execute() is
-    # typed Result.
-    return cast("CursorResult[Any]", result).rowcount or 0

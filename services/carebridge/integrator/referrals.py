@@ -54,7 +54,7 @@ def get(session: Session, reader: Reader, referral_id: int | None) -> Referral |
     row = session.get(Referral, referral_id) if referral_id is not None else None
     if row is None or row.destination_facility_id != reader.facility_id:
         return None
-    record_reads(session, reader, [((row.source_facility_id, row.source_demographic_no or 0), 1)])
+    record_reads(reader, [((row.source_facility_id, row.source_demographic_no or 0), 1)])
     return row
 
 
@@ -63,7 +63,7 @@ def to_program(session: Session, reader: Reader, program_id: int | None) -> list
         Referral.destination_facility_id == reader.facility_id,
         Referral.destination_program_id == program_id)  # newest first: floods hide nothing new
         .order_by(Referral.id.desc()).limit(5000)))
-    record_reads(session, reader, [((r.source_facility_id, r.source_demographic_no or 0), 1)
+    record_reads(reader, [((r.source_facility_id, r.source_demographic_no or 0), 1)
                                    for r in rows])
     return rows
 
@@ -77,7 +77,7 @@ def linked(session: Session, reader: Reader, demographic_no: int | None) -> list
     rows = list(session.scalars(select(Referral).where(
         tuple_(Referral.source_facility_id, Referral.source_demographic_no).in_(pks))
         .order_by(Referral.id.desc()).limit(5000))) if pks else []
-    record_reads(session, reader, [((r.source_facility_id, r.source_demographic_no or 0), 1)
+    record_reads(reader, [((r.source_facility_id, r.source_demographic_no or 0), 1)
                                    for r in rows])
     return rows
 

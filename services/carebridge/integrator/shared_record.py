@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from carebridge import matching
 from carebridge.integrator import consent, links
-from carebridge.integrator.access import Pk, Reader, record_reads
+from carebridge.integrator.access import Pk, Reader, by_facility, record_reads
 from carebridge.integrator.exceptions import InvalidArgument
 from carebridge.oscar.cached_records import DEMOGRAPHIC_TYPE
 from carebridge.store.models import CachedRecord, Document, SharedDemographic, utcnow
@@ -65,6 +65,13 @@ def reachable(session: Session, reader: Reader, pk: Pk) -> bool:
     return any(facility == reader.facility_id for facility, _ in links.closure(session, pk))
 
 
+def link(session: Session, reader: Reader, provider_id: str | None, mine: int | None,
+         other_facility: int | None, other: int | None) -> None:
+    """linkDemographics, to a record the caller may see (its owner's consent)."""
+    links.link(session, reader, provider_id, mine, other_facility, other,
+               may_see=lambda pk: bool(readable(session, reader, [pk])))
+
+
 def _others_linked(session: Session, reader: Reader, demographic_no: int | None) -> list[Pk]:
     """The readable records of other facilities linked to the caller's patient."""
     if demographic_no is None:
@@ -75,7 +82,7 @@ def _others_linked(session: Session, reader: Reader, demographic_no: int | None)
 
 def _records(session: Session, record_type: str, pks: Iterable[Pk]) -> list[Found]:
     found: list[Found] = []
-    for facility_id, numbers in consent.by_facility(pks).items():
+    for facility_id, numbers in by_facility(pks).items():
         for start in range(0, len(numbers), 500):
             rows = session.execute(select(
                 CachedRecord.demographic_no, CachedRecord.payload, CachedRecord.document_sha256
@@ -90,9 +97,9 @@ def _records(session: Session, record_type: str, pks: Iterable[Pk]) -> list[Foun
     return found
 
 
-def audit(session: Session, reader: Reader, found: Iterable[Found]) -> None:
+def audit(reader: Reader, found: Iterable[Found]) -> None:
     counts = Counter((f.facility_id, f.demographic_no or 0) for f in found)
-    record_reads(session, reader, counts.items())
+    record_reads(reader, counts.items())
 
 
 def linked_records(session: Session, reader: Reader, demographic_no: int | None,
@@ -102,7 +109,7 @@ def linked_records(session: Session, reader: Reader, demographic_no: int | None,
     records linked to the caller's patient that the caller may read (``keep`` filters)."""
     found = [f for f in _records(session, record_type,
                                  _others_linked(session, reader, demographic_no)) if keep(f)]
-    audit(session, reader, found)
+    audit(reader, found)
     return found
 
 
@@ -115,7 +122,7 @@ def linked_demographics(session: Session, reader: Reader, demographic_no: int | 
     me = (reader.facility_id, demographic_no)
     pks = links.direct(session, me) if directly else links.closure(session, me)
     found = _records(session, DEMOGRAPHIC_TYPE, readable(session, reader, pks))
-    audit(session, reader, (f for f in found if f.facility_id != reader.facility_id))
+    audit(reader, (f for f in found if f.facility_id != reader.facility_id))
     return found
 
 
@@ -134,7 +141,7 @@ def by_key(session: Session, reader: Reader, record_type: str, facility_id: int 
         return None
     found = Found(facility_id, row.demographic_no, dict(row.payload), row.document_sha256)
     if audited:
-        audit(session, reader, [found])
+        audit(reader, [found])
     return found
 
 
@@ -167,7 +174,7 @@ def by_keys(session: Session, reader: Reader, record_type: str,
             allowed[pk] = reachable(session, reader, pk)
         if allowed[pk]:
             out.append(Found(pk[0], pk[1], dict(row.payload), row.document_sha256))
-    audit(session, reader, out)
+    audit(reader, out)
     return out
 
 
@@ -188,11 +195,11 @@ def demographic(session: Session, reader: Reader, facility_id: int | None,
 def consent_of(session: Session, reader: Reader, pk: Pk) -> consent.ConsentState | None:
     """getConsentState: the consent the record's own facility recorded for that patient,
     for the caller's own records and those it may reach; None otherwise or without one."""
-    if not reachable(session, reader, pk) and pk[0] != reader.facility_id:
+    if not reachable(session, reader, pk):
         return None
     recorded = consent.consents(session, [pk]).get(pk)
     if recorded is not None and pk[0] != reader.facility_id:
-        record_reads(session, reader, [(pk, 1)])
+        record_reads(reader, [(pk, 1)])
     return consent.state(session, recorded)
 
 
@@ -244,7 +251,7 @@ def matching_demographics(session: Session, reader: Reader, criteria: matching.C
     records = {(f.facility_id, f.demographic_no): f for f in _records(
         session, DEMOGRAPHIC_TYPE, [pk for _score, pk in ranked])}
     hits = [(points, records[pk]) for points, pk in ranked if pk in records]
-    audit(session, reader, (found for _points, found in hits))
+    audit(reader, (found for _points, found in hits))
     return hits
 
 
@@ -273,7 +280,7 @@ def pushed_since(session: Session, reader: Reader, since: dt.datetime | None
     others = [(pk, when) for pk, when in _changed(
         session, since, facility_id=reader.facility_id, mine=False,
         limit=MAX_CHANGED_ELSEWHERE) if reachable(session, reader, pk)]
-    record_reads(session, reader, [(pk, 1) for pk, _when in others])
+    record_reads(reader, [(pk, 1) for pk, _when in others])
     return sorted(own + others, key=lambda item: item[1])
 
 
@@ -292,10 +299,6 @@ def own_ids_changed_since(session: Session, reader: Reader, since: dt.datetime |
         if mine:
             changed.update(number for _facility, number in mine)
             seen.append(pk)
-    record_reads(session, reader, [(pk, 0) for pk in seen])
+    record_reads(reader, [(pk, 0) for pk in seen])
     return sorted(changed)
 
-
-def birth_date_of(value: dt.datetime | None) -> dt.date | None:
-    """The calendar date OSCAR means by an xs:dateTime birth date (its own offset's)."""
-    return value.date() if value is not None else None

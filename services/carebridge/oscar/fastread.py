@@ -30,17 +30,23 @@ from javaobj.v2.beans import BlockData
 from javaobj.v2.transformers import JavaTime
 
 from carebridge.oscar.exceptions import JavaStreamError, LimitExceeded, TruncatedStream
-from carebridge.oscar.javaparse import (
+from carebridge.oscar.javaparse import (  # its memory estimates too: the same limits
+    ELEMENT_COST,
+    FIELD_COST,
+    HANDLE_COST,
+    INSTANCE_COST,
+    KEPT_COST,
     MAX_HIERARCHY,
     SHARED_STRING_CHARS,
     SHARED_STRINGS,
+    SLOT_COST,
     DecodeLimits,
     Limit,
-    _shallow_size,
     decode_modified_utf8,
     json_length,
+    shallow_size,
 )
-from carebridge.oscar.javaread import JavaObject
+from carebridge.oscar.javaread import JavaObject, decimal_text
 
 __all__ = ["DecodeLimits", "JavaObject", "iter_objects", "iter_sized"]
 
@@ -52,13 +58,6 @@ _LOW_WATER = 256 * 1024  # refill before a top-level object when less than this 
 # (depending on the caller's stack); this is a fixed bound below that.
 MAX_DEPTH = 200
 
-# javaparse's memory estimates (see its docstring)
-_HANDLE_COST = 300
-_INSTANCE_COST = 700
-_FIELD_COST = 96
-_SLOT_COST = 16
-_ELEMENT_COST = 40
-_KEPT_COST = 200
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MS = dt.timedelta(milliseconds=1)
@@ -281,7 +280,7 @@ class _Decoder:
     def new_handle(self) -> int:
         handle = self.next
         self.next = handle + 1
-        self.cost += _HANDLE_COST
+        self.cost += HANDLE_COST
         if self.cost > self.mx:
             self.over()
         return handle
@@ -327,7 +326,7 @@ class _Decoder:
     def reference(self) -> Any:
         handle = _I.unpack_from(self.buf, self.pos)[0]
         self.pos += 4
-        self.cost += _SLOT_COST
+        self.cost += SLOT_COST
         found = self.lookup(handle)
         if type(found) is _ClassDesc:
             return found.content
@@ -344,7 +343,7 @@ class _Decoder:
         if tc == 0x71:
             return self.reference()
         if tc == 0x70:
-            self.cost += _SLOT_COST
+            self.cost += SLOT_COST
             return _NULL
         if tc == 0x7E:
             return self.enum()
@@ -365,7 +364,7 @@ class _Decoder:
                 raise ValueError("Class without class description")
             handle = self.new_handle()
             entry = [desc.name, len(desc.name or "") + 2, _IDENT, 0, False]
-            self.pin(handle, entry, _HANDLE_COST)
+            self.pin(handle, entry, HANDLE_COST)
             return entry
         if tc == 0x72 or tc == 0x7D:
             self.pos -= 1
@@ -382,7 +381,7 @@ class _Decoder:
         start = self.pos + width
         handle = self.next
         self.next = handle + 1
-        self.cost += _HANDLE_COST
+        self.cost += HANDLE_COST
         if self.cost > self.mx:
             self.over()
         if length > 256:
@@ -404,7 +403,7 @@ class _Decoder:
         if len(text) <= SHARED_STRING_CHARS:
             entry = self.strings[handle] = (text, jl, text, 0, True)
         else:
-            cost = _KEPT_COST + sys.getsizeof(text)
+            cost = KEPT_COST + sys.getsizeof(text)
             entry = self.window[handle] = (text, jl, text, cost, True)
             self.wcost += cost
         return entry
@@ -438,7 +437,7 @@ class _Decoder:
         if tc == 0x71:
             handle = _I.unpack_from(self.buf, self.pos)[0]
             self.pos += 4
-            self.cost += _SLOT_COST
+            self.cost += SLOT_COST
             found = self.lookup(handle)
             if type(found) is not _ClassDesc:
                 raise ValueError("Referenced object is not a class description")
@@ -476,10 +475,10 @@ class _Decoder:
                 raise ValueError(f"Invalid field type char: 0x{code:x}")
             fields.append((code, field_name))
         desc = _ClassDesc(name, suid, handle, flags, fields)
-        self.pin(handle, desc, _HANDLE_COST + _FIELD_COST * len(fields))
+        self.pin(handle, desc, HANDLE_COST + FIELD_COST * len(fields))
         self.annotations(_DISCARD, [])
         desc.super = self.classdesc()
-        self.cost += _FIELD_COST * len(fields)
+        self.cost += FIELD_COST * len(fields)
         if self.cost > self.mx:
             self.over()
         return desc
@@ -499,7 +498,7 @@ class _Decoder:
                 size = buf[pos]
                 if size > self.max_array:
                     self.check_value(size, "a block of data")
-                self.cost += size + _SLOT_COST
+                self.cost += size + SLOT_COST
                 end = pos + 1 + size
                 if end > len(buf):
                     raise _Short
@@ -527,7 +526,7 @@ class _Decoder:
             if size < 0:
                 raise ValueError("Invalid value for block data size")
         self.check_value(size, "a block of data")
-        self.cost += size + _SLOT_COST
+        self.cost += size + SLOT_COST
         if self.cost > self.mx:
             self.over()
         data = self.take(size)
@@ -546,7 +545,7 @@ class _Decoder:
                     item.inst = None
         entry = [name, len(name) + 2 if name.isascii() else json_length(name), _IDENT, 0,
                  False]
-        self.pin(handle, entry, _HANDLE_COST)
+        self.pin(handle, entry, HANDLE_COST)
         return entry
 
     def array(self) -> list[Any]:
@@ -573,7 +572,7 @@ class _Decoder:
                 data = self.take(size)
                 entry = [data, size * 4 // 3 + 16, _IDENT, 0, False]
             else:
-                self.cost += size * _ELEMENT_COST
+                self.cost += size * ELEMENT_COST
                 if self.cost > self.mx:
                     self.over()
                 items: tuple[Any, ...] = struct.unpack(f">{size}{code}", self.take(size * width))
@@ -581,7 +580,7 @@ class _Decoder:
                     items = tuple(map(chr, items))
                 entry = [list(items), 8 * size + 2, _IDENT, 0, False]
         else:
-            self.cost += size * 2 * _SLOT_COST
+            self.cost += size * 2 * SLOT_COST
             if self.cost > self.mx:
                 self.over()
             code_point = ord(name[1])
@@ -602,7 +601,7 @@ class _Decoder:
                 total += 1 + item[1]
             self.depth = depth - 1
             entry = [result, total, _UNHASHABLE, 0, False]
-        cost = entry[3] = _KEPT_COST + _shallow_size(entry[0])
+        cost = entry[3] = KEPT_COST + shallow_size(entry[0])
         self.window[handle] = entry
         self.wcost += cost
         return entry
@@ -634,7 +633,7 @@ class _Decoder:
             walk = walk.super
         plan = _Plan()
         plan.name = desc.name
-        plan.cost = _INSTANCE_COST + _FIELD_COST * fields
+        plan.cost = INSTANCE_COST + FIELD_COST * fields
         kind = plan.kind = _KINDS.get(desc.name, _GENERIC)
         special = _SPECIALS.get(desc.name) if kind == _GENERIC else None
         if special is not None:
@@ -711,14 +710,14 @@ class _Decoder:
             desc = self.pinned.get(_I.unpack_from(buf, pos + 1)[0])
             if type(desc) is _ClassDesc:
                 self.pos = pos + 5
-                self.cost += _SLOT_COST
+                self.cost += SLOT_COST
             else:
                 desc = None
         if desc is None:
             desc = self.classdesc()
         handle = self.next
         self.next = handle + 1
-        self.cost += _HANDLE_COST
+        self.cost += HANDLE_COST
         if desc is None:
             if self.cost > self.mx:
                 self.over()
@@ -736,14 +735,14 @@ class _Decoder:
             value = plan.st.unpack_from(buf, pos)[plan.value_index]
             self.pos = pos + plan.st.size
             boxed = (value, 8, value, 264 if type(value) is not str else
-                    _KEPT_COST + _shallow_size(value), False)
+                    KEPT_COST + shallow_size(value), False)
             self.window[handle] = boxed
             self.wcost += boxed[3]
             return boxed
         if quick == 2:  # java.util.Date & co: one 8-byte block
             pos = self.pos
             if buf[pos] == 0x77 and buf[pos + 1] == 8 and buf[pos + 10] == 0x78:
-                self.cost += 8 + _SLOT_COST
+                self.cost += 8 + SLOT_COST
                 if self.cost > self.mx:
                     self.over()
                 self.pos = pos + 11
@@ -760,7 +759,7 @@ class _Decoder:
         if (quick == 3 and buf[self.pos] == 0x77 and buf[self.pos + 1] == 8
                 and buf[self.pos + 10] == 0x78):  # java.sql.Timestamp: the block, nanos
             pos = self.pos
-            self.cost += 8 + _SLOT_COST
+            self.cost += 8 + SLOT_COST
             if self.cost > self.mx:
                 self.over()
             millis, nanos = _LONG_INT.unpack_from(buf, pos + 2)
@@ -970,11 +969,11 @@ class _Decoder:
         elif kind == _PRIMITIVE:
             value = values[plan.value_index] if plan.value_index >= 0 else None
             entry[0] = entry[2] = value
-            cost = entry[3] = _KEPT_COST + _shallow_size(value)
+            cost = entry[3] = KEPT_COST + shallow_size(value)
         elif kind == _SPECIAL:
             entry[1] = 32
             entry[0] = self.special(plan, values, elements)
-            cost = entry[3] = _KEPT_COST + _shallow_size(entry[0])
+            cost = entry[3] = KEPT_COST + shallow_size(entry[0])
         else:
             cost = entry[3] = self.collection(kind, plan, entry, values, elements, size)
         self.wcost += cost
@@ -984,7 +983,7 @@ class _Decoder:
     def array_list(self, handle: int) -> list[Any]:
         """An ArrayList whose capacity block is where the JVM writes it: what the generic
         path does (the same costs and checks in the same order), without its lists."""
-        self.cost += 4 + _SLOT_COST  # the capacity block
+        self.cost += 4 + SLOT_COST  # the capacity block
         if self.cost > self.mx:
             self.over()
         self.pos += 10
@@ -1016,7 +1015,7 @@ class _Decoder:
             append(item[0])
             total += 1 + item[1]
         entry[1] = total
-        cost = entry[3] = _KEPT_COST + sys.getsizeof(result)
+        cost = entry[3] = KEPT_COST + sys.getsizeof(result)
         self.wcost += cost
         self.depth = depth - 1
         return entry
@@ -1042,7 +1041,7 @@ class _Decoder:
                 append(item[0])
                 total += 1 + item[1]
             entry[1] = total
-            return _KEPT_COST + sys.getsizeof(result)
+            return KEPT_COST + sys.getsizeof(result)
         if kind == _MAP:
             chosen: dict[Any, list[Any]] = {}
             for position in range(0, len(items) - 1, 2):
@@ -1059,7 +1058,7 @@ class _Decoder:
                 total += key_item[1] + value_item[1]
                 mapping[str(key_item[0])] = value_item[0]
             entry[1] = total
-            return _KEPT_COST + 232 + 100 * len(mapping)
+            return KEPT_COST + 232 + 100 * len(mapping)
         if kind in (_SET, _TREESET):
             firsts: dict[Any, Any] = {}
             keys = []
@@ -1074,7 +1073,7 @@ class _Decoder:
                 result.append(item[0])
                 total += item[1]
             entry[1] = total
-            return _KEPT_COST + sys.getsizeof(result)
+            return KEPT_COST + sys.getsizeof(result)
         # java.time.Ser: javaread keeps it as a JavaObject; javaobj checks its block data.
         if plan.has_holder:
             check = JavaTime()
@@ -1156,17 +1155,7 @@ def _xml_calendar(fields: dict[str, Any], block: bytes) -> str:
 
 
 def _big_decimal(fields: dict[str, Any], block: bytes) -> str:
-    int_val = fields.get("intVal")
-    scale = int(fields.get("scale") or 0)
-    if isinstance(int_val, JavaObject):  # BigInteger: signum + magnitude bytes
-        signum = int(int_val.get("signum") or 0)
-        magnitude = int.from_bytes(int_val.get("magnitude") or b"", "big")
-        unscaled = signum * magnitude
-    else:
-        unscaled = int(int_val or 0)
-    text = str(abs(unscaled)).rjust(scale + 1, "0")
-    sign = "-" if unscaled < 0 else ""
-    return f"{sign}{text[:-scale]}.{text[-scale:]}" if scale > 0 else f"{sign}{text}"
+    return decimal_text(fields.get("intVal"), int(fields.get("scale") or 0))
 
 
 _SPECIALS: dict[str, Callable[[dict[str, Any], bytes], Any]] = {

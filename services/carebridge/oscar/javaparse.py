@@ -63,12 +63,12 @@ _BASE_HANDLE = 0x7E0000
 # Estimated bytes of Python memory per parsed item (measured with tracemalloc on javaobj
 # 0.6 beans: an Integer takes about 850 bytes, a CachedDemographicNote with its key and two
 # empty sets about 5,600, a short string about 270).
-_HANDLE_COST = 300
-_INSTANCE_COST = 700
-_FIELD_COST = 96
-_SLOT_COST = 16
-_ELEMENT_COST = 40
-_KEPT_COST = 200
+HANDLE_COST = 300
+INSTANCE_COST = 700
+FIELD_COST = 96
+SLOT_COST = 16
+ELEMENT_COST = 40
+KEPT_COST = 200
 MAX_HIERARCHY = 64
 _READ_CHUNK = MIB
 SHARED_STRING_CHARS = 64
@@ -224,11 +224,11 @@ class BoundedParser(JavaStreamParser):
             elif kind in _PINNED:
                 self._pinned[handle] = raw
                 fields = len(raw.fields) if kind is JavaClassDesc else 0
-                self._pinned_cost += _HANDLE_COST + _FIELD_COST * fields
+                self._pinned_cost += HANDLE_COST + FIELD_COST * fields
                 continue
             else:
                 value, expanded = converted(raw)
-            cost = _KEPT_COST + _shallow_size(value)
+            cost = KEPT_COST + shallow_size(value)
             window[handle] = (value, expanded, cost)
             added += cost
         self._open.clear()
@@ -290,7 +290,7 @@ class BoundedParser(JavaStreamParser):
     def _new_handle(self) -> int:
         handle = self._next_handle
         self._next_handle += 1
-        self.cost += _HANDLE_COST
+        self.cost += HANDLE_COST
         if self.cost > self._max_object:
             self._over()
         return handle
@@ -300,7 +300,7 @@ class BoundedParser(JavaStreamParser):
 
     def _do_reference(self, type_code: int = 0) -> Any:
         handle = self._reader.read_int()
-        self.cost += _SLOT_COST
+        self.cost += SLOT_COST
         if self.cost > self._max_object:
             self._over()
         found = self._open.get(handle)
@@ -327,7 +327,7 @@ class BoundedParser(JavaStreamParser):
 
     # javaobj's is a staticmethod; both are called bound, with the type code, from its table.
     def _do_null(self, type_code: int = 0) -> None:  # type: ignore[override]
-        self.cost += _SLOT_COST
+        self.cost += SLOT_COST
         if self.cost > self._max_object:
             self._over()
         return None
@@ -381,13 +381,13 @@ class BoundedParser(JavaStreamParser):
                 self.charge(size)
                 array = PrimitiveArray(handle, classdesc, data)
             else:
-                self.charge(size * _ELEMENT_COST)
+                self.charge(size * ELEMENT_COST)
                 items: tuple[Any, ...] = struct.unpack(f">{size}{code}", data)
                 if code == "H":
                     items = tuple(map(chr, items))
                 array = PrimitiveArray(handle, classdesc, items)
         else:
-            self.charge(size * 2 * _SLOT_COST)
+            self.charge(size * 2 * SLOT_COST)
             field_type = FieldType(ord(classdesc.name[1]))
             content = [self._read_field_value(field_type) for _ in range(size)]
             array = JavaArray(handle, classdesc, field_type, content)
@@ -404,7 +404,7 @@ class BoundedParser(JavaStreamParser):
         if size < 0:
             raise ValueError("Invalid value for block data size")
         self._check_value(size, "a block of data")
-        self.charge(size + _SLOT_COST)
+        self.charge(size + SLOT_COST)
         return BlockData(self._read_bytes(size))
 
     def _create_instance(self, class_desc: JavaClassDesc) -> Any:
@@ -419,7 +419,7 @@ class BoundedParser(JavaStreamParser):
                     raise ValueError("class hierarchy too deep (or a cycle)")
                 fields += len(desc.fields or ())
                 desc = desc.super_class
-            cost = _INSTANCE_COST + _FIELD_COST * fields
+            cost = INSTANCE_COST + FIELD_COST * fields
             self._instance_costs[id(class_desc)] = cost
         self.charge(cost)
         return super()._create_instance(class_desc)
@@ -429,7 +429,7 @@ class BoundedParser(JavaStreamParser):
             return self._proxy_classdesc()
         desc = super()._do_classdesc(type_code)
         if type_code == _TC_CLASSDESC and desc is not None:
-            self.charge(_FIELD_COST * len(desc.fields))
+            self.charge(FIELD_COST * len(desc.fields))
         return desc
 
     def _proxy_classdesc(self) -> JavaClassDesc:
@@ -438,7 +438,7 @@ class BoundedParser(JavaStreamParser):
         count = self._reader.read_int()
         if not 0 <= count <= 65535:
             raise ValueError(f"invalid proxy interface count {count}")
-        self.charge(count * _ELEMENT_COST * 2)
+        self.charge(count * ELEMENT_COST * 2)
         desc = JavaClassDesc(ClassDescType.PROXYCLASS)
         desc.handle = handle
         desc.interfaces = [self._reader.read_UTF() for _ in range(count)]
@@ -464,7 +464,7 @@ def _java_string(handle: int, text: str) -> JavaString:
     return string
 
 
-def _shallow_size(value: Any) -> int:
+def shallow_size(value: Any) -> int:
     """Memory a kept value holds by itself (what it refers to is kept, and counted, apart)."""
     kind = type(value)
     if kind is str or kind is bytes or kind is list:

@@ -320,8 +320,13 @@ def _xml_calendar(instance: JavaInstance) -> str:
 
 def _big_decimal(instance: JavaInstance) -> str:
     fields = _fields(instance)
-    int_val = to_python(fields.get("intVal"))
-    scale = int(to_python(fields.get("scale")) or 0)
+    return decimal_text(to_python(fields.get("intVal")),
+                        int(to_python(fields.get("scale")) or 0))
+
+
+def decimal_text(int_val: Any, scale: int) -> str:
+    """A BigDecimal's value (its unscaled BigInteger or number, and scale) as text, exactly:
+    no float in between."""
     if isinstance(int_val, JavaObject):  # BigInteger: signum + magnitude bytes
         signum = int(int_val.get("signum") or 0)
         magnitude = int.from_bytes(int_val.get("magnitude") or b"", "big")

@@ -74,11 +74,7 @@ class ServiceFacts:
     port_type: str
     service: str
     port: str
-    wsdl: str
     operations: tuple[Operation, ...]
-
-    def operation(self, name: str) -> Operation:
-        return next(o for o in self.operations if o.name == name)
 
 
 def _elements(facts: Iterable[Mapping[str, Any]]) -> tuple[Element, ...]:
@@ -97,6 +93,7 @@ def namespace(prefix: str) -> str:
     return ns
 
 
+@cache
 def type_fields(qname: str) -> tuple[Element, ...]:
     return _elements(_facts()["types"][qname].get("fields", ()))
 
@@ -109,11 +106,7 @@ def service_facts(port_type: str) -> ServiceFacts:
                   _elements(o["output"])[0] if o["output"] else None, tuple(o["faults"]))
         for o in raw["operations"]
     )
-    return ServiceFacts(port_type, raw["service"], raw["port"], raw["wsdl"], operations)
-
-
-def port_types() -> list[str]:
-    return list(_facts()["services"])
+    return ServiceFacts(port_type, raw["service"], raw["port"], operations)
 
 
 @cache
@@ -165,10 +158,15 @@ def element_kind(element: Element) -> Any:
     return required(kind) if element.min else optional(kind)
 
 
-def not_supported(service: str, operation: str) -> Handler:
+def not_supported(service: str, operation: str, because: str | None = None) -> Handler:
+    """A handler answering that ``operation`` is not served (and ``because``, when given)."""
+    message = f"{service}.{operation} is not supported by this integrator"
+    if because:
+        message += f": {because}"
+
     def handler(ctx: MethodContext, *args: Any) -> Any:
         log.info("%s.%s called: not supported", service, operation)
-        raise Fault("Server", f"{service}.{operation} is not supported by this integrator")
+        raise Fault("Server", message)
     return handler
 
 

@@ -18,27 +18,11 @@ from carebridge.integrator import consent, links, shared_record
 from carebridge.integrator.shared_record import Found
 from carebridge.soap import catalogue
 from carebridge.soap.app import as_utc
-from carebridge.soap.services.integrator import call, from_files_only
+from carebridge.soap.services.integrator import call, from_files_only, item_key, wire
 
-# Where the push names a pk field differently from the wire type.
-_PUSHED_AS = {
-    "tns:cachedAppointment": {"facilityIdIntegerCompositePk": "facilityAppointmentPk"},
-    "tns:cachedMeasurement": {"facilityIdIntegerCompositePk": "facilityMeasurementPk"},
-    "tns:cachedDemographicNote": {"issues": "noteIssues"},
-}
 # getLinkedCachedDemographicNoteMetaData leaves out the text and what was done to it.
 _NOTE_METADATA = ("cachedDemographicNoteCompositePk", "caisiDemographicId", "caisiProgramId",
                   "observationCaisiProviderId", "observationDate", "role")
-
-
-def wire(qname: str, found: Found, *, photo: bool = True) -> Any:
-    """``photo=False``: lists of patients leave photos out (OSCAR fetches one with
-    getDemographicByFacilityIdAndDemographicId), so a reply stays small."""
-    payload = found.payload if photo else {**found.payload, "photo": None}
-    for wire_name, pushed_name in _PUSHED_AS.get(qname, {}).items():
-        if payload.get(wire_name) is None and pushed_name in payload:
-            payload = {**payload, wire_name: payload[pushed_name]}
-    return catalogue.from_payload(qname, payload, found.facility_id)
 
 
 def _linked(record_type: str, qname: str) -> catalogue.Handler:
@@ -66,16 +50,9 @@ def linked_forms(ctx: MethodContext, demographic_no: int | None, form_name: str 
     return [wire("tns:cachedDemographicForm", f) for f in found]
 
 
-def _item_key(pk: Any, field: str = "caisiItemId") -> tuple[int | None, str | None]:
-    if pk is None:
-        return None, None
-    value = getattr(pk, field, None)
-    return getattr(pk, "integratorFacilityId", None), None if value is None else str(value)
-
-
 def _by_key(record_type: str, qname: str, field: str = "caisiItemId") -> catalogue.Handler:
     def handler(ctx: MethodContext, pk: Any) -> Any:
-        facility_id, key = _item_key(pk, field)
+        facility_id, key = item_key(pk, field)
         found = call(ctx, lambda s, who: shared_record.by_key(
             s, who, record_type, facility_id, key))
         return wire(qname, found) if found is not None else None
@@ -83,14 +60,14 @@ def _by_key(record_type: str, qname: str, field: str = "caisiItemId") -> catalog
 
 
 def document_contents(ctx: MethodContext, pk: Any) -> Any:
-    facility_id, key = _item_key(pk)
+    facility_id, key = item_key(pk)
 
     def read(session: Any, who: Any) -> bytes | None:
         found = shared_record.by_key(session, who, "CachedDemographicDocument", facility_id,
                                      key, audited=False)
         data = shared_record.document_bytes(session, found) if found is not None else None
         if found is not None and data is not None:
-            shared_record.audit(session, who, [found])
+            shared_record.audit(who, [found])
         return data
 
     data = call(ctx, read)
@@ -103,7 +80,7 @@ def document_contents(ctx: MethodContext, pk: Any) -> Any:
 
 
 def notes_by_ids(ctx: MethodContext, pks: list[Any] | None) -> list[Any]:
-    wanted = [(f, k) for f, k in (_item_key(pk, "uuid") for pk in pks or ())
+    wanted = [(f, k) for f, k in (item_key(pk, "uuid") for pk in pks or ())
               if f is not None and k is not None]
     found = call(ctx, lambda s, who: shared_record.by_keys(
         s, who, "CachedDemographicNote", wanted))
@@ -139,9 +116,8 @@ def matching_demographics(ctx: MethodContext, parameters: Any) -> list[Any]:
 
 def link(ctx: MethodContext, provider_id: str | None, mine: int | None,
          other_facility: int | None, other: int | None) -> None:
-    call(ctx, lambda s, who: links.link(
-        s, who, provider_id, mine, other_facility, other,
-        may_see=lambda pk: bool(shared_record.readable(s, who, [pk]))), writes=True)
+    call(ctx, lambda s, who: shared_record.link(s, who, provider_id, mine, other_facility,
+                                                other), writes=True)
 
 
 def unlink(ctx: MethodContext, mine: int | None, other_facility: int | None,
@@ -155,7 +131,7 @@ def set_consent(ctx: MethodContext, transfer: Any) -> None:
 
 
 def consent_state(ctx: MethodContext, pk: Any) -> Any:
-    facility_id, key = _item_key(pk)
+    facility_id, key = item_key(pk)
 
     def read(session: Any, who: Any) -> consent.ConsentState | None:
         if facility_id is None or key is None:
@@ -185,7 +161,6 @@ def own_ids_pushed_after(ctx: MethodContext, since: dt.datetime | None) -> list[
 HANDLERS: dict[str, catalogue.Handler] = {
     "getDemographicsPushedAfterDate": pushed_after,
     "getDemographicIdPushedAfterDateByRequestingFacility": own_ids_pushed_after,
-    "setLastPushDate": from_files_only,
     "getLinkedCachedDemographicNotes": _linked("CachedDemographicNote",
                                                "tns:cachedDemographicNote"),
     "getLinkedCachedDemographicNoteMetaData": note_metadata,
@@ -225,9 +200,8 @@ HANDLERS: dict[str, catalogue.Handler] = {
     "setCachedDemographicConsent": set_consent,
     "getConsentState": consent_state,
 }
-HANDLERS.update({
-    operation.name: from_files_only
-    for operation in catalogue.service_facts("DemographicWs").operations
-    if operation.name.startswith(("setCached", "addCached", "deleteCached", "setDemographic"))
-    and operation.name not in HANDLERS
-})
+HANDLERS.update(from_files_only("DemographicWs", *(
+    operation.name for operation in catalogue.service_facts("DemographicWs").operations
+    if operation.name.startswith(("setCached", "addCached", "deleteCached", "setDemographic",
+                                  "setLastPushDate"))
+    and operation.name not in HANDLERS)))

@@ -7,23 +7,21 @@ every other operation of the real interface a precise "not supported" Fault.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from spyne import MethodContext
-from spyne.model.fault import Fault
 from spyne.server.wsgi import WsgiApplication
 from sqlalchemy.orm import Session
 
 from carebridge.contracts import INTEGRATOR_SERVICES, contract_path
 from carebridge.integrator.access import Reader
+from carebridge.integrator.shared_record import Found
 from carebridge.soap import catalogue
 from carebridge.soap.app import RequestContext, ServiceEnv, soap_application
 from carebridge.store import unit_of_work
 
 T = TypeVar("T")
-log = logging.getLogger(__name__)
 
 
 def reader(ctx: MethodContext) -> Reader:
@@ -43,13 +41,39 @@ def call(ctx: MethodContext, fn: Callable[[Session, Reader], T], *, writes: bool
     return result
 
 
-def from_files_only(ctx: MethodContext, *args: Any) -> Any:
-    """The old SOAP push's record-writing operations: carebridge reads push files."""
-    service = getattr(ctx.service_class, "__port_types__", ["?"])[0]
-    log.info("%s.%s called: records come from push files only", service, reader(ctx).operation)
-    raise Fault("Server", f"{service}.{reader(ctx).operation} is not supported by this "
-                          "integrator: records arrive in IntegratorPush files, as OSCAR 19 "
-                          "sends them")
+def from_files_only(port_type: str, *operations: str) -> dict[str, catalogue.Handler]:
+    """Handlers for the old SOAP push's record-writing operations: carebridge reads push
+    files, and says so."""
+    return {name: catalogue.not_supported(
+        port_type, name, "records arrive in IntegratorPush files, as OSCAR 19 sends them")
+        for name in operations}
+
+
+def item_key(pk: Any, field: str = "caisiItemId") -> tuple[int | None, str | None]:
+    """A received composite key (facilityIdIntegerCompositePk...) as (facility, item key)."""
+    if pk is None:
+        return None, None
+    value = getattr(pk, field, None)
+    return getattr(pk, "integratorFacilityId", None), None if value is None else str(value)
+
+
+def wire(qname: str, found: Found, *, photo: bool = True) -> Any:
+    """A pushed record as its wire type. ``photo=False``: lists of patients leave photos
+    out (OSCAR fetches one with getDemographicByFacilityIdAndDemographicId), so a reply
+    stays small."""
+    payload = found.payload if photo else {**found.payload, "photo": None}
+    for wire_name, pushed_name in _PUSHED_AS.get(qname, {}).items():
+        if payload.get(wire_name) is None and pushed_name in payload:
+            payload = {**payload, wire_name: payload[pushed_name]}
+    return catalogue.from_payload(qname, payload, found.facility_id)
+
+
+# Where the push names a field differently from the wire type.
+_PUSHED_AS = {
+    "tns:cachedAppointment": {"facilityIdIntegerCompositePk": "facilityAppointmentPk"},
+    "tns:cachedMeasurement": {"facilityIdIntegerCompositePk": "facilityMeasurementPk"},
+    "tns:cachedDemographicNote": {"issues": "noteIssues"},
+}
 
 
 def integrator_wsgi(port_type: str, handlers: Mapping[str, catalogue.Handler],

@@ -8,8 +8,7 @@ from spyne import MethodContext
 
 from carebridge.integrator import directory
 from carebridge.soap import catalogue
-from carebridge.soap.services.demographic import wire
-from carebridge.soap.services.integrator import call, from_files_only
+from carebridge.soap.services.integrator import call, from_files_only, wire
 
 
 def all_programs(ctx: MethodContext) -> list[Any]:
@@ -24,6 +23,5 @@ def programs_taking_referrals(ctx: MethodContext) -> list[Any]:
 HANDLERS: dict[str, catalogue.Handler] = {
     "getAllPrograms": all_programs,
     "getAllProgramsAllowingIntegratedReferrals": programs_taking_referrals,
-    "setCachedPrograms": from_files_only,
-    "deleteCachedProgramsMissingFromList": from_files_only,
+    **from_files_only("ProgramWs", "setCachedPrograms", "deleteCachedProgramsMissingFromList"),
 }

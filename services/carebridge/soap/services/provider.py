@@ -9,8 +9,7 @@ from spyne import MethodContext
 
 from carebridge.integrator import communications, directory
 from carebridge.soap import catalogue
-from carebridge.soap.services.demographic import wire
-from carebridge.soap.services.integrator import call, from_files_only
+from carebridge.soap.services.integrator import call, from_files_only, item_key, wire
 
 
 def all_providers(ctx: MethodContext) -> list[Any]:
@@ -18,8 +17,7 @@ def all_providers(ctx: MethodContext) -> list[Any]:
 
 
 def provider_roles(ctx: MethodContext, pk: Any) -> list[str]:
-    facility_id = getattr(pk, "integratorFacilityId", None) if pk is not None else None
-    provider_id = getattr(pk, "caisiItemId", None) if pk is not None else None
+    facility_id, provider_id = item_key(pk)
     return call(ctx, lambda s, _w: directory.provider_roles(s, facility_id, provider_id))
 
 
@@ -45,5 +43,5 @@ HANDLERS: dict[str, catalogue.Handler] = {
     "addProviderComunication": add_communication,
     "getProviderCommunications": communications_for,
     "deactivateProviderCommunication": deactivate_communication,
-    "setCachedProviders": from_files_only,
+    **from_files_only("ProviderWs", "setCachedProviders"),
 }

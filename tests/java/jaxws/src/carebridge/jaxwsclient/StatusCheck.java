@@ -3,12 +3,10 @@ package carebridge.jaxwsclient;
 import java.net.URL;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import javax.xml.datatype.DatatypeFactory;
 import javax.xml.datatype.XMLGregorianCalendar;
 import javax.xml.ws.BindingProvider;
-import javax.xml.ws.handler.Handler;
 import javax.xml.ws.soap.SOAPFaultException;
 
 import org.oscarehr.caisi_integrator.ws.CachedFacility;
@@ -35,7 +33,6 @@ import org.oscarehr.caisi_integrator.ws.ImportLog;
  * {@code --trace} writes the request and reply envelopes to stderr.
  */
 public final class StatusCheck {
-    private static final int TIMEOUT_MILLIS = 20_000;
 
     private StatusCheck() {
     }
@@ -86,19 +83,7 @@ public final class StatusCheck {
     static FacilityWs connect(String endpoint, String user, String password, String provider,
                               boolean trace) throws java.io.IOException {
         FacilityWsService service = new FacilityWsService(new URL(endpoint + "?wsdl"));
-        FacilityWs port = service.getFacilityWsPort();
-        BindingProvider binding = (BindingProvider) port;
-        Map<String, Object> context = binding.getRequestContext();
-        context.put("com.sun.xml.ws.connect.timeout", TIMEOUT_MILLIS);
-        context.put("com.sun.xml.ws.request.timeout", TIMEOUT_MILLIS);
-        @SuppressWarnings("rawtypes")
-        List<Handler> chain = binding.getBinding().getHandlerChain();
-        chain.add(new WsSecurityHandler(user, password, provider));
-        if (trace) {
-            chain.add(new TraceHandler()); // after the security handler: sees the final request
-        }
-        binding.getBinding().setHandlerChain(chain);
-        return port;
+        return OscarPorts.configure(service.getFacilityWsPort(), user, password, provider, trace);
     }
 
     static String run(FacilityWs port, String command, List<String> args) {

@@ -1,17 +1,14 @@
 package carebridge.jaxwsclient;
 
-import java.math.BigInteger;
 import java.net.URL;
 import java.util.ArrayList;
 import java.util.GregorianCalendar;
 import java.util.List;
-import java.util.Map;
 import java.util.TimeZone;
 
 import javax.xml.datatype.DatatypeFactory;
 import javax.xml.datatype.XMLGregorianCalendar;
 import javax.xml.ws.BindingProvider;
-import javax.xml.ws.handler.Handler;
 import javax.xml.ws.soap.SOAPFaultException;
 
 import org.oscarehr.caisi_integrator.ws.*;
@@ -37,7 +34,6 @@ import org.oscarehr.caisi_integrator.ws.*;
  * Prints one line of JSON. Exit 3 on a SOAP fault, 4 on any other failure.
  */
 public final class OscarSequences {
-    private static final int TIMEOUT_MILLIS = 20_000;
     private static String base;
     private static String user;
     private static String password;
@@ -76,15 +72,7 @@ public final class OscarSequences {
     }
 
     private static <T> T configure(T port) {
-        BindingProvider binding = (BindingProvider) port;
-        Map<String, Object> context = binding.getRequestContext();
-        context.put("com.sun.xml.ws.connect.timeout", TIMEOUT_MILLIS);
-        context.put("com.sun.xml.ws.request.timeout", TIMEOUT_MILLIS);
-        @SuppressWarnings("rawtypes")
-        List<Handler> chain = binding.getBinding().getHandlerChain();
-        chain.add(new WsSecurityHandler(user, password, provider));
-        binding.getBinding().setHandlerChain(chain);
-        return port;
+        return OscarPorts.configure(port, user, password, provider, false);
     }
 
     private static URL wsdl(String name) throws java.io.IOException {
