@@ -10,7 +10,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml lab/pyproject.toml
+# setup.py compiles services/carebridge/oscar/fastread.py (mypyc, a C compiler): a change to
+# it reinstalls, so the compiled module never lags its source.
+$(STAMP): $(BIN)/python pyproject.toml setup.py lab/pyproject.toml services/carebridge/oscar/fastread.py
+	command -v cc >/dev/null 2>&1 || bash tests/system-deps.sh
 	$(BIN)/pip install --quiet -e '.[test]' -e ./lab
 	touch $(STAMP)
 

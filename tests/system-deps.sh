@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite starts itself: PostgreSQL, a JDK
+# Installs the Debian packages the test suite starts itself: a C compiler (setup.py
+# compiles the push decoder), PostgreSQL, a JDK
 # (stand-in OSCAR classes write real Java serialization), the JAX-WS RI
 # (a real JAX-WS client, like OSCAR's, calls FacilityService), Chromium
 # (headless, it renders and screenshots the Integrator Status page), and PHP's
@@ -12,6 +13,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 need=()
+command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)  # setup.py compiles the push decoder
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v javac >/dev/null 2>&1 || need+=(default-jdk-headless)
 [ -f /usr/share/java/jaxws-tools.jar ] || need+=(libjaxws-java)

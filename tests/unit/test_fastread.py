@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.machinery
+import importlib.util
 import io
+import os
 import random
 import struct
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,13 +26,13 @@ SMALL = DecodeLimits(max_array_bytes=64 * KIB, max_object_bytes=1024 * KIB)
 WHEN = dt.datetime(2024, 3, 1, 9, 30, 15, 250000, tzinfo=dt.UTC)
 
 
-def outcome(module: Any, data: bytes, limits: DecodeLimits | None = SMALL
-            ) -> tuple[list[Any], Any]:
+def outcome(module: Any, data: bytes, limits: DecodeLimits | None = SMALL,
+            **options: Any) -> tuple[list[Any], Any]:
     """Every (value, size) a decoder yields, and how it stopped (None, or the error's
     class, object index and setting)."""
     got: list[Any] = []
     try:
-        for item in module.iter_sized(io.BytesIO(data), "e.ser", limits):
+        for item in module.iter_sized(io.BytesIO(data), "e.ser", limits, **options):
             got.append(item)
     except (JavaStreamError, LimitExceeded) as exc:
         return got, (type(exc), exc.object_index, getattr(exc, "setting", None))
@@ -210,19 +214,17 @@ def test_reset_between_objects_forgets_handles() -> None:
     assert values[0][0] == "shared-string-value" and end == (JavaStreamError, 1, None)
 
 
-def test_objects_across_buffer_refills_decode_the_same(monkeypatch: pytest.MonkeyPatch
-                                                       ) -> None:
+@pytest.mark.parametrize("read_size", [4, 5, 13])
+def test_objects_across_buffer_refills_decode_the_same(read_size: int) -> None:
     """With a tiny buffer every object runs past its end, is rolled back and parsed again."""
     data = encode(records())
     expected = outcome(javaread, data, DecodeLimits())
-    monkeypatch.setattr(fastread, "_CHUNK", 5)
-    monkeypatch.setattr(fastread, "_LOW_WATER", 3)
-    assert outcome(fastread, data, DecodeLimits()) == expected
+    assert outcome(fastread, data, DecodeLimits(), read_size=read_size) == expected
     for cut in range(0, len(data), 97):
         assert outcome(fastread, data[:cut]) == outcome(javaread, data[:cut]), cut
 
 
-def test_a_reset_inside_an_object(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_reset_inside_an_object() -> None:
     """TC_RESET in an ArrayList's elements forgets every handle, also when the object has
     to be parsed again after a refill."""
     desc = (b"\x72" + struct.pack(">H", 19) + b"java.util.ArrayList"
@@ -241,7 +243,37 @@ def test_a_reset_inside_an_object(monkeypatch: pytest.MonkeyPatch) -> None:
         if tail and stops is None:
             assert expected[0][2][0] == "b"  # the handle after the reset, as a kept string
         assert outcome(fastread, data) == expected
-        monkeypatch.setattr(fastread, "_CHUNK", 3)
-        monkeypatch.setattr(fastread, "_LOW_WATER", 2)
-        assert outcome(fastread, data) == expected
-        monkeypatch.undo()
+        assert outcome(fastread, data, read_size=3) == expected
+
+
+SOURCE = Path(fastread.__file__).with_name("fastread.py")
+
+
+def test_the_installed_decoder_is_compiled_from_the_current_source() -> None:
+    """setup.py compiles fastread with mypyc: a missing build would quietly halve the
+    import's speed, a stale one would run other code than the source shows."""
+    if os.environ.get("CAREBRIDGE_PURE_PYTHON") == "1":
+        assert Path(fastread.__file__) == SOURCE
+        return
+    assert fastread.__file__.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)), (
+        f"{fastread.__file__} is not compiled: reinstall (make, or pip install -e .)")
+    assert Path(fastread.__file__).stat().st_mtime >= SOURCE.stat().st_mtime, (
+        "fastread.py changed after it was compiled: reinstall (make, or pip install -e .)")
+
+
+def test_the_uncompiled_source_decodes_the_same() -> None:
+    """The same source, interpreted (CAREBRIDGE_PURE_PYTHON=1), against javaread."""
+    spec = importlib.util.spec_from_file_location("carebridge.oscar._fastread_source", SOURCE)
+    assert spec is not None and spec.loader is not None
+    source = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(source)
+    data = encode(records())
+    expected = outcome(javaread, data, DecodeLimits())
+    assert outcome(source, data, DecodeLimits()) == expected
+    assert outcome(source, data, DecodeLimits(), read_size=5) == expected
+    for cut in range(0, len(data), 97):
+        assert outcome(source, data[:cut]) == outcome(javaread, data[:cut]), cut
+    body = nested_lists(fastread.MAX_DEPTH + 1)
+    stopped = outcome(source, body, DecodeLimits())[1]
+    assert stopped == outcome(fastread, body, DecodeLimits())[1]
+    assert stopped == (JavaStreamError, 0, None)

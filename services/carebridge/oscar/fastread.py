@@ -14,6 +14,10 @@ Reading is optimistic: a top-level object is parsed from what the buffer holds; 
 past the end, the state it changed is rolled back, more of the stream is read and the
 object is parsed again (at most once per buffer refill). Proxy class descriptors and
 exceptions in the stream are errors.
+
+Installing carebridge compiles this module with mypyc (setup.py): the same source, about
+twice as fast, which is why module constants are ``Final`` and hot locals precisely typed.
+It stays valid Python and runs uncompiled when built with ``CAREBRIDGE_PURE_PYTHON=1``.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import struct
 import sys
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from typing import IO, Any, cast
+from typing import IO, Any, Final, cast
 
 from javaobj.modifiedutf8 import decode_modified_utf8 as _javaobj_utf8
 from javaobj.v2.beans import BlockData
@@ -50,43 +54,51 @@ from carebridge.oscar.javaread import JavaObject, decimal_text
 
 __all__ = ["DecodeLimits", "JavaObject", "iter_objects", "iter_sized"]
 
-MIB = 1024 * 1024
-_BASE_HANDLE = 0x7E0000
-_CHUNK = MIB  # what a refill reads at least
-_LOW_WATER = 256 * 1024  # refill before a top-level object when less than this is left
+MIB: Final = 1024 * 1024
+_BASE_HANDLE: Final = 0x7E0000
+_CHUNK: Final = MIB  # what a refill reads at least (iter_sized's read_size)
 # Objects and arrays inside one another. javaread's own recursion stops near 200-250 levels
 # (depending on the caller's stack); this is a fixed bound below that.
-MAX_DEPTH = 200
+MAX_DEPTH: Final = 200
 
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_MS = dt.timedelta(milliseconds=1)
-_Q = struct.Struct(">q")
-_I = struct.Struct(">i")
-_H = struct.Struct(">H")
-_QBH = struct.Struct(">qbh")
-_LONG_INT = struct.Struct(">q1xi")  # a Date's block (after its 2-byte header), its end, an int
-_unpack_int = _I.unpack_from
-_unpack_long = _Q.unpack_from
+_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MS: Final = dt.timedelta(milliseconds=1)
+_Q: Final = struct.Struct(">q")
+_I: Final = struct.Struct(">i")
+_H: Final = struct.Struct(">H")
+_QBH: Final = struct.Struct(">qbh")
+# A Date's block (after its 2-byte header), its end, an int.
+_LONG_INT: Final = struct.Struct(">q1xi")
+_unpack_int: Final = _I.unpack_from
+_unpack_long: Final = _Q.unpack_from
 
 # Keys a set or map element is deduplicated by (javaobj's beans hash like this).
-_IDENT = object()  # by identity: instances, enums, classes, primitive arrays
-_UNHASHABLE = object()  # lists, maps, sets, object arrays
-_BLOCK = object()  # block data (unhashable too)
-_NULL = (None, 8, None, 0, False)
+_IDENT: Final = object()  # by identity: instances, enums, classes, primitive arrays
+_UNHASHABLE: Final = object()  # lists, maps, sets, object arrays
+_BLOCK: Final = object()  # block data (unhashable too)
+_NULL: Final = (None, 8, None, 0, False)
+_NO_ELEMENTS: Final[list[Any]] = []  # shared, never appended to
 
-_PRIMITIVE_FIELDS = {ord("B"): "b", ord("C"): "H", ord("D"): "d", ord("F"): "f",
-                     ord("I"): "i", ord("J"): "q", ord("S"): "h", ord("Z"): "?"}
+_PRIMITIVE_FIELDS: Final = {ord("B"): "b", ord("C"): "H", ord("D"): "d", ord("F"): "f",
+                            ord("I"): "i", ord("J"): "q", ord("S"): "h", ord("Z"): "?"}
 # JVM primitive array element type -> (struct code, bytes per element, Java name)
-_PRIMITIVE_ARRAYS = {
+_PRIMITIVE_ARRAYS: Final = {
     "B": ("b", 1, "byte[]"), "C": ("H", 2, "char[]"), "D": ("d", 8, "double[]"),
     "F": ("f", 4, "float[]"), "I": ("i", 4, "int[]"), "J": ("q", 8, "long[]"),
     "S": ("h", 2, "short[]"), "Z": ("?", 1, "boolean[]"),
 }
 
 # What javaobj's default transformers make of these classes (javaread converts those).
-_GENERIC, _PRIMITIVE, _LIST, _MAP, _SET, _TREESET, _TIME, _SPECIAL = range(8)
-_KINDS = {
+_GENERIC: Final = 0
+_PRIMITIVE: Final = 1
+_LIST: Final = 2
+_MAP: Final = 3
+_SET: Final = 4
+_TREESET: Final = 5
+_TIME: Final = 6
+_SPECIAL: Final = 7
+_KINDS: Final = {
     "java.lang.Boolean": _PRIMITIVE, "java.lang.Integer": _PRIMITIVE,
     "java.lang.Long": _PRIMITIVE,
     "java.util.ArrayList": _LIST, "java.util.LinkedList": _LIST,
@@ -95,18 +107,25 @@ _KINDS = {
     "java.util.TreeSet": _TREESET, "java.time.Ser": _TIME,
 }
 # The class whose annotations hold the elements, per kind (javaobj's HANDLED_CLASSES).
-_HOLDERS = {
+_HOLDERS: Final = {
     _LIST: ("java.util.ArrayList", "java.util.LinkedList"),
     _MAP: ("java.util.HashMap", "java.util.TreeMap"),
     _SET: ("java.util.HashSet", "java.util.LinkedHashSet"),
     _TREESET: ("java.util.TreeSet",),
     _TIME: ("java.time.Ser",),
 }
-_SKIP = {_LIST: 1, _MAP: 1, _SET: 1, _TREESET: 2}
+_SKIP: Final = {_LIST: 1, _MAP: 1, _SET: 1, _TREESET: 2}
 
 # Instance plan operations
-_OP_PRIMS, _OP_CHARS, _OP_OBJECT, _OP_ARRAY, _OP_ANNOTATIONS, _OP_ERROR = range(6)
-_DISCARD, _ELEMENTS, _BLOCKS = range(3)
+_OP_PRIMS: Final = 0
+_OP_CHARS: Final = 1
+_OP_OBJECT: Final = 2
+_OP_ARRAY: Final = 3
+_OP_ANNOTATIONS: Final = 4
+_OP_ERROR: Final = 5
+_DISCARD: Final = 0
+_ELEMENTS: Final = 1
+_BLOCKS: Final = 2
 
 
 class _Short(Exception):
@@ -159,12 +178,15 @@ class _Plan:
 class _Decoder:
     """The stream's state: buffer, handle tables and the current object's memory cost."""
 
-    def __init__(self, stream: IO[bytes], limits: DecodeLimits) -> None:
+    def __init__(self, stream: IO[bytes], limits: DecodeLimits, read_size: int = _CHUNK
+                 ) -> None:
         self.stream = stream
+        self.chunk = max(1, read_size)
+        self.low_water = max(1, self.chunk // 4)  # refill before a top-level object below
         self.limits = limits
         self.mx = limits.max_object_bytes
         self.max_array = limits.max_array_bytes
-        self.cap = 2 * limits.max_object_bytes + limits.max_array_bytes + _CHUNK
+        self.cap = 2 * limits.max_object_bytes + limits.max_array_bytes + self.chunk
         self.buf = b""
         self.pos = 0
         self.eof = False
@@ -194,7 +216,7 @@ class _Decoder:
         parts = [rest]
         got = 0
         while got < need:
-            chunk = self.stream.read(min(need - got, 4 * _CHUNK))
+            chunk = self.stream.read(min(need - got, 4 * self.chunk))
             if not chunk:
                 self.eof = True
                 break
@@ -705,14 +727,13 @@ class _Decoder:
     def instance(self) -> Any:
         buf = self.buf
         pos = self.pos
-        desc: Any = None
+        desc: _ClassDesc | None = None
         if buf[pos] == 0x71:  # a class read before: the common case
-            desc = self.pinned.get(_I.unpack_from(buf, pos + 1)[0])
-            if type(desc) is _ClassDesc:
+            known = self.pinned.get(_I.unpack_from(buf, pos + 1)[0])
+            if isinstance(known, _ClassDesc):
+                desc = known
                 self.pos = pos + 5
                 self.cost += SLOT_COST
-            else:
-                desc = None
         if desc is None:
             desc = self.classdesc()
         handle = self.next
@@ -783,7 +804,7 @@ class _Decoder:
         entry = [None, 8, _IDENT, 0, False]
         self.window[handle] = entry
         values: list[Any] = []
-        elements: list[Any] = []
+        elements = _NO_ELEMENTS  # a list of its own once annotations have content
         size = plan.base
         if kind == _GENERIC:
             fields: dict[str, Any] = {}
@@ -838,9 +859,10 @@ class _Decoder:
                     # A boxed number or a Date of a class read before, inline.
                     inner = (pinned.get(_unpack_int(buf, pos + 2)[0])
                              if buf[pos + 1] == 0x71 else None)
-                    inner_plan: Any = inner.inst if type(inner) is _ClassDesc else None
+                    inner_plan = inner.inst if isinstance(inner, _ClassDesc) else None
                     quick = inner_plan.quick if inner_plan is not None else 0
                     if quick == 1:
+                        assert inner_plan is not None
                         cost += 316 + inner_plan.cost
                         st = inner_plan.st
                         value = st.unpack_from(buf, pos + 6)[inner_plan.value_index]
@@ -853,6 +875,7 @@ class _Decoder:
                         continue
                     if (quick == 2 and buf[pos + 6] == 0x77 and buf[pos + 7] == 8
                             and buf[pos + 16] == 0x78):
+                        assert inner_plan is not None
                         cost += 340 + inner_plan.cost
                         try:
                             value = _EPOCH + _MS * _unpack_long(buf, pos + 8)[0]
@@ -927,6 +950,8 @@ class _Decoder:
                     self.pos = pos
                     self.next = nxt
                     self.cost = cost
+                    if elements is _NO_ELEMENTS:
+                        elements = []
                     self.annotations(arg, elements)
                     pos = self.pos
                     nxt = self.next
@@ -1174,19 +1199,19 @@ _SPECIALS: dict[str, Callable[[dict[str, Any], bytes], Any]] = {
 
 # -- the public API (javaread's) ------------------------------------------------------
 
-def iter_objects(stream: IO[bytes], entry: str,
-                 limits: DecodeLimits | None = None) -> Iterator[Any]:
+def iter_objects(stream: IO[bytes], entry: str, limits: DecodeLimits | None = None, *,
+                 read_size: int = _CHUNK) -> Iterator[Any]:
     """Top-level objects of one serialization stream, converted to Python values."""
-    for value, _size in iter_sized(stream, entry, limits):
+    for value, _size in iter_sized(stream, entry, limits, read_size=read_size):
         yield value
-        del value
 
 
-def iter_sized(stream: IO[bytes], entry: str,
-               limits: DecodeLimits | None = None) -> Iterator[tuple[Any, int]]:
-    """Each top-level object with its estimated size as JSON, within ``limits``."""
+def iter_sized(stream: IO[bytes], entry: str, limits: DecodeLimits | None = None, *,
+               read_size: int = _CHUNK) -> Iterator[tuple[Any, int]]:
+    """Each top-level object with its estimated size as JSON, within ``limits``; the stream
+    is read ``read_size`` bytes at a time or more (tests make it tiny to refill often)."""
     limits = limits or DecodeLimits()
-    decoder = _Decoder(stream, limits)
+    decoder = _Decoder(stream, limits, read_size)
     index = 0
     truncated = "the Java stream ends in the middle of an object"
     try:
@@ -1199,8 +1224,8 @@ def iter_sized(stream: IO[bytes], entry: str,
         raise LimitExceeded(exc.message, exc.setting, exc.limit, entry, 0) from None
     while True:
         try:
-            if len(decoder.buf) - decoder.pos < _LOW_WATER and not decoder.eof:
-                decoder.fill(_CHUNK)
+            if len(decoder.buf) - decoder.pos < decoder.low_water and not decoder.eof:
+                decoder.fill(decoder.chunk)
             if decoder.pos >= len(decoder.buf):
                 return
             result = _top(decoder)
@@ -1222,7 +1247,6 @@ def iter_sized(stream: IO[bytes], entry: str,
             continue
         index += 1
         yield result[0], result[1]
-        del result
 
 
 class _Truncated(Exception):
@@ -1234,7 +1258,7 @@ class _Unconvertible(Exception):
 
 
 def _header(decoder: _Decoder) -> None:
-    decoder.fill(max(_CHUNK, 4))
+    decoder.fill(max(decoder.chunk, 4))
     buf = decoder.buf
     if len(buf) < 2:
         raise _Short
@@ -1269,7 +1293,7 @@ def _top(decoder: _Decoder) -> tuple[Any, int] | None:
                 decoder.over()
             missing = decoder.eof
             decoder.rollback(snap)
-            if missing or not decoder.fill(max(_CHUNK, len(decoder.buf) - decoder.pos)):
+            if missing or not decoder.fill(max(decoder.chunk, len(decoder.buf) - decoder.pos)):
                 raise _Truncated from exc
             continue
         if decoder.cost > decoder.mx:

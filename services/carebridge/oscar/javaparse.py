@@ -30,7 +30,7 @@ import sys
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO, Any, Protocol, cast
+from typing import IO, Any, Final, Protocol, cast
 
 from javaobj.v2.beans import (
     BlockData,
@@ -63,16 +63,16 @@ _BASE_HANDLE = 0x7E0000
 # Estimated bytes of Python memory per parsed item (measured with tracemalloc on javaobj
 # 0.6 beans: an Integer takes about 850 bytes, a CachedDemographicNote with its key and two
 # empty sets about 5,600, a short string about 270).
-HANDLE_COST = 300
-INSTANCE_COST = 700
-FIELD_COST = 96
-SLOT_COST = 16
-ELEMENT_COST = 40
-KEPT_COST = 200
-MAX_HIERARCHY = 64
+HANDLE_COST: Final = 300
+INSTANCE_COST: Final = 700
+FIELD_COST: Final = 96
+SLOT_COST: Final = 16
+ELEMENT_COST: Final = 40
+KEPT_COST: Final = 200
+MAX_HIERARCHY: Final = 64
 _READ_CHUNK = MIB
-SHARED_STRING_CHARS = 64
-SHARED_STRINGS = 65536
+SHARED_STRING_CHARS: Final = 64
+SHARED_STRINGS: Final = 65536
 
 # JVM primitive type code -> (struct code, bytes per element, Java name)
 _PRIMITIVE_ARRAYS = {
