@@ -4,10 +4,11 @@ Builds JVM-written pushes (tests/java's stand-in OSCAR classes), then prints:
 records/s of bare decoding of the .ser files with javaobj-py3 (``javaread``, the
 reference) and with the one-pass decoder the importer uses (``fastread``), their
 ratio, records/s for carebridge's import (SQLite, one transaction) and its ratio to
-bare decoding, and the peak RSS of an import process for N and scale x N patients.
-Not part of the test suite.
+bare decoding, SQLite's own insert rate for the imported rows and the import rate a
+serial decode-then-insert could at best reach, and the peak RSS of an import process for
+N and scale x N patients. Not part of the test suite.
 
-    .venv/bin/python bench/import_bench.py [--patients 10000] [--scale 10] [--repeat 3]
+    .venv/bin/python bench/import_bench.py [--patients 10000] [--scale 10] [--repeat 5]
 
 Timings on N are the fastest of ``--repeat`` interleaved runs (the machine may be shared).
 """
@@ -54,8 +55,10 @@ def decode_only(zip_path: Path, decoder: object) -> tuple[int, float]:
     return records, time.perf_counter() - started
 
 
-def import_in_child(push: jvm.PushFiles, workdir: Path) -> tuple[int, float, int]:
-    """Import one push in a fresh process; returns records, seconds, peak RSS in KiB."""
+def import_in_child(push: jvm.PushFiles, workdir: Path) -> tuple[int, float, int, float]:
+    """Import one push in a fresh process; returns records, seconds, its peak RSS in KiB, and
+    the rows/s of SQLite alone inserting the imported rows again (same table, indexes and
+    foreign keys, raw executemany in batches of 500)."""
     code = (
         "import sys, time\n"
         "from pathlib import Path\n"
@@ -76,7 +79,22 @@ def import_in_child(push: jvm.PushFiles, workdir: Path) -> tuple[int, float, int
         "(outcome,) = Importer(db, settings).run_once()\n"
         "elapsed = time.perf_counter() - started\n"
         "assert outcome.result == 'COMPLETED', outcome.reason\n"
-        "print(outcome.records, elapsed)\n"
+        "import resource, sqlite3\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"  # the import's
+        # SQLite alone: the imported rows inserted again (same table, indexes, keys)
+        "c = sqlite3.connect(work / 'bench.sqlite', isolation_level=None)\n"
+        "c.execute('PRAGMA foreign_keys=ON')\n"
+        "cols = 'facility_id, record_type, record_key, demographic_no, payload, '\\\n"
+        "    'import_log_id, updated_at'\n"
+        "rows = c.execute(f'SELECT {cols} FROM cached_record').fetchall()\n"
+        "c.execute('BEGIN'); c.execute('DELETE FROM cached_record')\n"
+        "t = time.perf_counter()\n"
+        "for i in range(0, len(rows), 500):\n"
+        "    c.executemany(f'INSERT INTO cached_record ({cols}) VALUES (?,?,?,?,?,?,?)',\n"
+        "                  rows[i:i + 500])\n"
+        "insert = time.perf_counter() - t\n"
+        "c.execute('ROLLBACK')\n"
+        "print(outcome.records, elapsed, len(rows), insert, peak)\n"
     )
     workdir.mkdir(parents=True)
     incoming = workdir / "in"
@@ -89,18 +107,18 @@ def import_in_child(push: jvm.PushFiles, workdir: Path) -> tuple[int, float, int
                              stdout=subprocess.PIPE, text=True)
     assert child.stdout is not None
     output = child.stdout.read()
-    _, status, usage = os.wait4(child.pid, 0)
+    _, status = os.waitpid(child.pid, 0)
     if status != 0:
         raise SystemExit(f"import child failed with status {status}")
-    records, seconds = output.split()
-    return int(records), float(seconds), usage.ru_maxrss
+    records, seconds, rows, insert, peak = output.split()
+    return int(records), float(seconds), int(peak), int(rows) / float(insert)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=10_000)
     parser.add_argument("--scale", type=int, default=10, help="memory check at scale x N")
-    parser.add_argument("--repeat", type=int, default=3,
+    parser.add_argument("--repeat", type=int, default=5,
                         help="runs of each timing on N; the fastest counts (the machine is shared)")
     args = parser.parse_args()
 
@@ -115,15 +133,17 @@ def main() -> None:
 
         slow_s = decode_s = import_s = float("inf")
         rss_small = 0
+        insert_rate = 0.0
         for run in range(max(1, args.repeat)):  # interleaved, so load hits all alike
             slow, seconds = decode_only(small.main, javaread)
             slow_s = min(slow_s, seconds)
             decoded, seconds = decode_only(small.main, fastread)
             decode_s = min(decode_s, seconds)
-            imported, seconds, rss = import_in_child(small, root / f"run-small-{run}")
+            imported, seconds, rss, rate = import_in_child(small, root / f"run-small-{run}")
             import_s = min(import_s, seconds)
+            insert_rate = max(insert_rate, rate)
             rss_small = max(rss_small, rss)
-        _, large_s, rss_large = import_in_child(large, root / "run-large")
+        _, large_s, rss_large, _ = import_in_child(large, root / "run-large")
 
     assert slow == decoded == imported == small.records, (slow, decoded, imported,
                                                           small.records)
@@ -133,10 +153,19 @@ def main() -> None:
     print(f"records per push:        {small.records} (N={args.patients} patients; "
           f"fastest of {max(1, args.repeat)} runs)")
     print(f"javaobj-py3 (javaread):  {slow_rate:10.0f} records/s  ({slow_s:.1f} s)")
-    print(f"one-pass (fastread):     {decode_rate:10.0f} records/s  ({decode_s:.1f} s)")
+    compiled = "compiled" if not fastread.__file__.endswith(".py") else "NOT compiled"
+    print(f"one-pass (fastread):     {decode_rate:10.0f} records/s  ({decode_s:.1f} s, "
+          f"{compiled})")
     print(f"ratio fastread/javaread: {decode_rate / slow_rate:10.2f}   (goal >= 10)")
     print(f"carebridge import:       {import_rate:10.0f} records/s  ({import_s:.1f} s)")
     print(f"ratio import/fastread:   {import_rate / decode_rate:10.2f}   (goal >= 0.7)")
+    # Decoding and writing run one after the other: even an import doing nothing but
+    # decoding and SQLite's insert could reach only 1 / (1/decode + 1/insert).
+    ceiling = 1 / (1 / decode_rate + 1 / insert_rate)
+    print(f"SQLite insert alone:     {insert_rate:10.0f} rows/s    (the same rows, raw "
+          "executemany)")
+    print(f"serial ceiling:          {ceiling:10.0f} records/s  (ratio {ceiling / decode_rate:.2f}:"
+          " decode, then insert, nothing else)")
     print(f"peak RSS, N:             {rss_small / 1024:10.1f} MiB")
     print(f"peak RSS, {args.scale} x N:         {rss_large / 1024:10.1f} MiB  "
           f"({large.records} records in {large_s:.1f} s)")
