@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests import jvm  # noqa: E402
 
+from carebridge.integrator import memory  # noqa: E402
 from carebridge.oscar import fastread, javaread  # noqa: E402
 from carebridge.oscar.archive import ZipLimits, open_push  # noqa: E402
 
@@ -40,11 +41,13 @@ _WRAPPERS = "org.oscarehr.PMmodule.caisi_integrator."
 
 def decode_only(zip_path: Path, decoder: object) -> tuple[int, float]:
     """The decoder alone (javaread or fastread): every object of every .ser, as Python
-    values, read from the zip as the archive reads it."""
+    values, read from the zip as the archive reads it, with the collector tuned as the
+    importer tunes it (memory.freeze_loaded_objects, memory.bulk_load)."""
     iter_sized = decoder.iter_sized  # type: ignore[attr-defined]
+    memory.freeze_loaded_objects()
     started = time.perf_counter()
     records = 0
-    with open_push(zip_path, LIMITS) as archive:
+    with memory.bulk_load(), open_push(zip_path, LIMITS) as archive:
         for entry in archive.ser_entries:
             with io.BufferedReader(archive.open_entry(entry), 256 * 1024) as stream:  # type: ignore[type-var]
                 for obj, _size in iter_sized(stream, entry):
