@@ -187,3 +187,33 @@ def test_document_bytes_link_to_the_document_record_before_them(db: Database,
     sha = {data: hashlib.sha256(data).hexdigest() for data in (b"orphan", b"first", b"second")}
     assert linked == {"d1": sha[b"first"], "d2": sha[b"second"], "i1": None}
     assert stored == set(sha.values())
+
+
+def test_documents_of_a_docs_zip_are_stored_and_linked_in_batches(db: Database) -> None:
+    """More documents than one batch holds, a key without a record, a key given twice (the
+    later document wins) and two documents with the same bytes (stored once)."""
+    ids = _setup(db)
+    doc = "CachedDemographicDocument"
+    documents = [(f"d{n}", f"content {n}".encode()) for n in range(150)]
+    documents += [("missing", b"no record"), ("d3", b"d3 again"), ("d4", b"content 5")]
+    with db.transaction() as session:
+        writer = RecordWriter(session, ids[0], ids[1])
+        for n in range(150):
+            writer.apply(Upsert(doc, f"d{n}", n, {"n": n}))
+        for key, data in documents:
+            writer.link_document(key, data)
+        writer.flush_documents()
+        counts = writer.counts
+    assert (counts["documents_stored"], counts["documents_unlinked"]) == (152, 1)
+    with db.transaction() as session:
+        linked = dict(session.execute(select(CachedRecord.record_key,
+                                             CachedRecord.document_sha256)).all())
+        stored = set(session.scalars(select(Document.sha256)))
+
+    def sha(data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()
+
+    expected = {f"d{n}": sha(f"content {n}".encode()) for n in range(150)}
+    expected.update(d3=sha(b"d3 again"), d4=sha(b"content 5"))
+    assert linked == expected
+    assert stored == {sha(data) for _, data in documents}

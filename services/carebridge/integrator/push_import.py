@@ -145,6 +145,7 @@ def _load_documents(writer: RecordWriter, docs: zipfile.ZipFile,
                         Path(str(docs.filename)).name, doc.doc_id)
             continue
         writer.link_document(str(doc.doc_id), docs.read(doc.file_name))
+    writer.flush_documents()
 
 
 def _is_class(obj: Any, class_name: str) -> bool:

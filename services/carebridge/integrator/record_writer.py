@@ -57,6 +57,8 @@ _UPSERT = (
 _SQLITE_MARKS = {"p": "?", "json": "?"}
 _POSTGRES_MARKS = {"p": "%s", "json": "CAST(%s AS JSON)"}
 _IN_CHUNK = 256  # values per IN (...) list (a power of two: see _padded)
+_DOCUMENT_BATCH = 64  # documents of a -Docs.zip stored and linked together
+_DOCUMENT_BATCH_BYTES = 8 * 1024 * 1024  # ... or fewer, once they hold this much
 
 
 class RecordWriter:
@@ -75,6 +77,8 @@ class RecordWriter:
         self._log: list[_Entry] = []
         self._deletes = 0
         self._links: list[tuple[str, str]] = []  # (document record key, sha256) to link
+        self._documents: list[tuple[str, bytes]] = []  # from the -Docs.zip, to store and link
+        self._document_bytes = 0
         self._last_document_key: str | None = None
         self._postgres = session.get_bind().dialect.name == "postgresql"
         self._insert = pg_insert if self._postgres else sqlite_insert
@@ -99,6 +103,15 @@ class RecordWriter:
             _RECORDS.c.record_key.in_(bindparam("values", expanding=True)))
         self._delete_ids = delete(_RECORDS).where(
             _RECORDS.c.id.in_(bindparam("ids", expanding=True)))
+        self._store_document = self._insert(_DOCUMENTS).on_conflict_do_nothing(
+            index_elements=[_DOCUMENTS.c.sha256])
+        documents = (_RECORDS.c.facility_id == bindparam("doc_facility"),
+                     _RECORDS.c.record_type == DOCUMENT_TYPE)
+        self._document_keys = select(_RECORDS.c.record_key).where(
+            *documents, _RECORDS.c.record_key.in_(bindparam("doc_keys", expanding=True)))
+        self._link_document = update(_RECORDS).where(
+            *documents, _RECORDS.c.record_key == bindparam("doc_key")).values(
+            document_sha256=bindparam("doc_sha"))
 
     def apply(self, operation: Operation) -> None:
         if isinstance(operation, Upsert):
@@ -146,8 +159,7 @@ class RecordWriter:
             self.session.execute(self._identity_statement, identities)
         if self._links:
             links, self._links = self._links, []
-            for key, sha in links:
-                self._link(key, sha)
+            self._link(links)
 
     def _now(self) -> dt.datetime | str:
         """The batch's updated_at as the driver takes it: as UTCDateTime stores it on
@@ -293,30 +305,52 @@ class RecordWriter:
 
     def store_document(self, data: bytes) -> str:
         sha = hashlib.sha256(data).hexdigest()
-        statement = self._insert(_DOCUMENTS).values(
-            sha256=sha, size=len(data), content=data, created_at=utcnow()
-        ).on_conflict_do_nothing(index_elements=[_DOCUMENTS.c.sha256])
-        self.session.execute(statement)
+        self.session.execute(self._store_document, {
+            "sha256": sha, "size": len(data), "content": data, "created_at": utcnow()})
         return sha
 
-    def link_document(self, key: str, data: bytes) -> bool:
-        """Store ``data`` and attach it to the facility's CachedDemographicDocument ``key``."""
-        self.flush()
-        return self._link(key, self.store_document(data))
+    def link_document(self, key: str, data: bytes) -> None:
+        """Store ``data`` and attach it to the facility's CachedDemographicDocument ``key``:
+        queued, and written with the next few (``flush_documents``)."""
+        self._documents.append((key, data))
+        self._document_bytes += len(data)
+        if (len(self._documents) >= _DOCUMENT_BATCH
+                or self._document_bytes >= _DOCUMENT_BATCH_BYTES):
+            self.flush_documents()
 
-    def _link(self, key: str, sha: str) -> bool:
-        result = self.session.execute(
-            update(_RECORDS)
-            .where(
-                _RECORDS.c.facility_id == self.facility_id,
-                _RECORDS.c.record_type == DOCUMENT_TYPE,
-                _RECORDS.c.record_key == key,
-            )
-            .values(document_sha256=sha)
-        )
-        linked = changed(result) > 0
-        self.counts["documents_stored" if linked else "documents_unlinked"] += 1
-        return linked
+    def flush_documents(self) -> None:
+        """The queued documents: one INSERT and one UPDATE for all of them (one statement
+        per document cost more than everything else in a -Docs.zip's import)."""
+        self.flush()
+        documents, self._documents, self._document_bytes = self._documents, [], 0
+        if not documents:
+            return
+        now = utcnow()
+        rows: dict[str, dict[str, Any]] = {}
+        links = []
+        for key, data in documents:
+            sha = hashlib.sha256(data).hexdigest()
+            rows.setdefault(sha, {"sha256": sha, "size": len(data), "content": data,
+                                  "created_at": now})
+            links.append((key, sha))
+        self.session.execute(self._store_document, list(rows.values()))
+        self._link(links)
+
+    def _link(self, links: list[tuple[str, str]]) -> None:
+        """Attach each document (key, sha256) to the facility's document record of that key,
+        in order; a key with no record counts as unlinked."""
+        keys = sorted({key for key, _ in links})
+        present: set[str] = set()
+        for start in range(0, len(keys), _IN_CHUNK):
+            present.update(self.session.scalars(self._document_keys, {
+                "doc_facility": self.facility_id,
+                "doc_keys": _padded(keys[start:start + _IN_CHUNK])}))
+        found = [{"doc_facility": self.facility_id, "doc_key": key, "doc_sha": sha}
+                 for key, sha in links if key in present]
+        if found:
+            self.session.execute(self._link_document, found)
+        self.counts["documents_stored"] += len(found)
+        self.counts["documents_unlinked"] += len(links) - len(found)
 
 
 def put_record(session: Session, facility_id: int, record_type: str, key: str,
