@@ -217,3 +217,17 @@ def test_documents_of_a_docs_zip_are_stored_and_linked_in_batches(db: Database) 
     expected.update(d3=sha(b"d3 again"), d4=sha(b"content 5"))
     assert linked == expected
     assert stored == {sha(data) for _, data in documents}
+
+
+def test_payloads_read_back_as_written(db: Database) -> None:
+    """Stored as orjson writes them; what orjson refuses (an integer past 64 bits) as
+    json.dumps writes it; an infinite double (JSON has none) as null."""
+    ids = _setup(db)
+    payloads = {"plain": {"name": "Zo\u00eb \u65e5\u672c", "n": -(2**63), "x": 1.5, "ok": True,
+                          "none": None, "list": [1, "a", {"b": []}]},
+                "huge": {"n": 2**70, "name": "\u00e9"},
+                "inf": {"x": float("inf")}}
+    _write(db, ids, [Upsert(NOTE, key, None, payload) for key, payload in payloads.items()], 500)
+    stored = {row[1]: row[3] for row in _stored(db)}
+    assert stored["plain"] == payloads["plain"] and stored["huge"] == payloads["huge"]
+    assert stored["inf"] == {"x": None}

@@ -11,7 +11,8 @@ A facility-wide deletion (programs) still flushes first; a document's bytes are 
 at once and linked to its record right after the flush that writes the record.
 
 The upserts go to the driver's executemany as plain tuples, their payloads already JSON
-text: SQLAlchemy's per-row parameter processing cost more than the database's insert.
+text (orjson): SQLAlchemy's per-row parameter processing cost more than the database's
+insert.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import json
 from collections import Counter
 from typing import Any
 
+import orjson
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -129,7 +131,7 @@ class RecordWriter:
     def _upsert(self, op: Upsert) -> None:
         record_type = op.record_type
         key = op.key[:255]
-        self._pending[(record_type, key)] = (op.demographic_no, json.dumps(op.payload))
+        self._pending[(record_type, key)] = (op.demographic_no, _json_text(op.payload))
         log = self._log
         log.append((record_type, key, op.demographic_no))
         self.counts[record_type if op.known else "unknown:" + record_type] += 1
@@ -366,6 +368,15 @@ def put_record(session: Session, facility_id: int, record_type: str, key: str,
                                  payload=payload, updated_at=utcnow()))
     else:
         row.payload, row.demographic_no, row.updated_at = payload, demographic_no, utcnow()
+
+
+def _json_text(payload: dict[str, Any]) -> str:
+    """The payload as stored: orjson (a fifth of json.dumps's time per record); json.dumps
+    for what orjson refuses (an integer past 64 bits), which reads back the same."""
+    try:
+        return orjson.dumps(payload).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(payload)
 
 
 def _padded(values: list[Any]) -> list[Any]:
