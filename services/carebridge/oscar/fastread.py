@@ -815,7 +815,6 @@ class _Decoder:
         elif kind == _MAP:
             entry[0] = {}
             entry[2] = _UNHASHABLE
-        append = values.append
         window = self.window
         strings = self.strings
         pinned = self.pinned
@@ -852,7 +851,7 @@ class _Decoder:
                         extra = 200 + sys.getsizeof(text)
                         window[handle] = (text, jl, text, extra, True)
                         self.wcost += extra
-                    append(text)
+                    values.append(text)
                     size += jl
                     continue
                 if tc == 0x73:
@@ -870,7 +869,7 @@ class _Decoder:
                         window[nxt] = (value, 8, value, 264, False)
                         nxt += 1
                         kept += 1
-                        append(value)
+                        values.append(value)
                         size += 8
                         continue
                     if (quick == 2 and buf[pos + 6] == 0x77 and buf[pos + 7] == 8
@@ -887,7 +886,7 @@ class _Decoder:
                         window[nxt] = (value, 32, _IDENT, 264, False)
                         nxt += 1
                         kept += 1
-                        append(value)
+                        values.append(value)
                         size += 32
                         continue
                     if cost > mx:
@@ -900,7 +899,7 @@ class _Decoder:
                 elif tc == 0x70:
                     pos += 1
                     cost += 16
-                    append(None)
+                    values.append(None)
                     size += 8
                     continue
                 elif tc == 0x71:
@@ -918,7 +917,7 @@ class _Decoder:
                     if type(found) is tuple or type(found) is list:  # not a class descriptor
                         pos += 5
                         cost += 16
-                        append(found[0])
+                        values.append(found[0])
                         size += found[1]
                         continue
                     self.pos = pos + 1
@@ -938,7 +937,7 @@ class _Decoder:
                 pos = self.pos
                 nxt = self.next
                 cost = self.cost
-                append(item[0])
+                values.append(item[0])
                 size += item[1]
             elif op == 0:
                 values.extend(arg.unpack_from(buf, pos))
@@ -964,7 +963,7 @@ class _Decoder:
                 pos = self.pos
                 nxt = self.next
                 cost = self.cost
-                append(item[0])
+                values.append(item[0])
                 size += item[1]
             elif op == 1:
                 layout, st = arg
@@ -974,7 +973,7 @@ class _Decoder:
                     if layout[index]:
                         value = chr(value)
                         size += len(value) + 2 if value.isascii() else json_length(value)
-                    append(value)
+                    values.append(value)
             else:
                 self.pos = pos
                 self.next = nxt
@@ -1018,7 +1017,6 @@ class _Decoder:
         result: list[Any] = []
         entry = [result, 8, _UNHASHABLE, 0, False]
         self.window[handle] = entry
-        append = result.append
         total = 2
         buf = self.buf
         while True:
@@ -1037,7 +1035,7 @@ class _Decoder:
                 item = self.content(tc, True)
             if self.cost > self.mx:
                 self.over()
-            append(item[0])
+            result.append(item[0])
             total += 1 + item[1]
         entry[1] = total
         cost = entry[3] = KEPT_COST + sys.getsizeof(result)
@@ -1062,10 +1060,9 @@ class _Decoder:
         items = elements[_SKIP.get(kind, 0):]
         if kind == _LIST:
             result = entry[0]
-            append = result.append
             total = 2
             for item in items:
-                append(item[0])
+                result.append(item[0])
                 total += 1 + item[1]
             entry[1] = total
             return KEPT_COST + sys.getsizeof(result)
