@@ -197,7 +197,9 @@ class _Decoder:
         self.pinned: dict[int, Any] = {}  # class descriptors, classes, enum constants
         self.pinned_cost = 0
         self.padded: list[int] = []  # handles pinned by the object being read
-        self.strings: OrderedDict[int, Any] = OrderedDict()  # entries: tuples or lists
+        # Short strings by handle, as the text alone (no entry tuple: most are never
+        # referred to again; a reference rebuilds the entry).
+        self.strings: OrderedDict[int, str] = OrderedDict()
         self.window: OrderedDict[int, Any] = OrderedDict()
         self.wcost = 0
         self.pending: Exception | None = None  # a conversion error, raised after parsing
@@ -327,12 +329,13 @@ class _Decoder:
         found = self.pinned.get(handle)
         if found is not None:
             return found
-        found = self.strings.get(handle)
-        if found is not None:
+        text = self.strings.get(handle)
+        if text is not None:
+            jl = len(text) + 2 if text.isascii() else json_length(text)
             if handle >= self.first:
-                return found
+                return (text, jl, text, 0, True)
             self.strings.move_to_end(handle)
-            return (found[0], found[1], _IDENT, 0, True)  # a fresh identity each time
+            return (text, jl, _IDENT, 0, True)  # a fresh identity each time
         found = self.window.get(handle)
         if found is not None:
             if handle >= self.first:
@@ -423,7 +426,8 @@ class _Decoder:
         # Entries of atomic values are tuples: the collector stops tracking them.
         jl = len(text) + 2 if text.isascii() else json_length(text)
         if len(text) <= SHARED_STRING_CHARS:
-            entry = self.strings[handle] = (text, jl, text, 0, True)
+            self.strings[handle] = text
+            entry = (text, jl, text, 0, True)
         else:
             cost = KEPT_COST + sys.getsizeof(text)
             entry = self.window[handle] = (text, jl, text, cost, True)
@@ -846,7 +850,7 @@ class _Decoder:
                         text = decode_modified_utf8(raw)
                     jl = len(text) + 2 if text.isascii() else json_length(text)
                     if len(text) <= 64:
-                        strings[handle] = (text, jl, text, 0, True)
+                        strings[handle] = text
                     else:
                         extra = 200 + sys.getsizeof(text)
                         window[handle] = (text, jl, text, extra, True)
@@ -906,14 +910,19 @@ class _Decoder:
                     handle = _unpack_int(buf, pos + 1)[0]
                     found = pinned.get(handle)
                     if found is None:
-                        found = strings.get(handle)
-                        if found is not None:
+                        shared = strings.get(handle)
+                        if shared is not None:
                             if handle < first:
                                 strings.move_to_end(handle)
-                        else:
-                            found = window.get(handle)
-                            if found is not None and handle < first:
-                                window.move_to_end(handle)
+                            pos += 5
+                            cost += 16
+                            values.append(shared)
+                            size += (len(shared) + 2 if shared.isascii()
+                                     else json_length(shared))
+                            continue
+                        found = window.get(handle)
+                        if found is not None and handle < first:
+                            window.move_to_end(handle)
                     if type(found) is tuple or type(found) is list:  # not a class descriptor
                         pos += 5
                         cost += 16
