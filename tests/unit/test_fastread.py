@@ -17,7 +17,7 @@ import pytest
 from carebridge.oscar import fastread, javaread
 from carebridge.oscar.classes import encode, enum_constant, java_object
 from carebridge.oscar.exceptions import JavaStreamError, LimitExceeded, TruncatedStream
-from carebridge.oscar.javaparse import DecodeLimits
+from carebridge.oscar.javaparse import SHARED_STRINGS, DecodeLimits
 from carebridge.oscar.javawrite import modified_utf8
 
 MAGIC = b"\xac\xed\x00\x05"
@@ -277,3 +277,24 @@ def test_the_uncompiled_source_decodes_the_same() -> None:
     stopped = outcome(source, body, DecodeLimits())[1]
     assert stopped == outcome(fastread, body, DecodeLimits())[1]
     assert stopped == (JavaStreamError, 0, None)
+
+
+def test_shared_strings_are_kept_least_recently_used_first() -> None:
+    """Past SHARED_STRINGS short strings the least recently used goes first: a string
+    referred to again stays, its neighbour written just after it is dropped; the same in
+    both decoders, also when an object's parse is rolled back after a refill."""
+    def ref(index: int) -> bytes:
+        return struct.pack(">BI", 0x71, 0x7E0000 + index)
+
+    parts = [MAGIC]
+    for index in range(SHARED_STRINGS + 10):
+        parts.append(b"\x74" + struct.pack(">H", 6) + f"{index:06d}".encode())
+        if index == 100:
+            parts.append(ref(0))  # touched: now younger than 1..100
+    kept = b"".join(parts) + ref(0) + ref(101)
+    values, end = same(kept, DecodeLimits())
+    assert end is None and values[-2][0] == "000000" and values[-1][0] == "000101"
+    dropped = b"".join(parts) + ref(0) + ref(1)
+    values, end = same(dropped, DecodeLimits())
+    assert values[-1][0] == "000000" and end == (LimitExceeded, len(values), "max_object_bytes")
+    assert outcome(fastread, dropped, DecodeLimits(), read_size=7) == (values, end)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import struct
 import sys
-from collections import OrderedDict
+from collections import deque
 from collections.abc import Callable, Iterator
 from typing import IO, Any, Final, cast
 
@@ -79,6 +79,7 @@ _UNHASHABLE: Final = object()  # lists, maps, sets, object arrays
 _BLOCK: Final = object()  # block data (unhashable too)
 _NULL: Final = (None, 8, None, 0, False)
 _NO_ELEMENTS: Final[list[Any]] = []  # shared, never appended to
+_ORDER_SLACK: Final = 65536  # stale occurrences a table's order may hold before compaction
 
 _PRIMITIVE_FIELDS: Final = {ord("B"): "b", ord("C"): "H", ord("D"): "d", ord("F"): "f",
                             ord("I"): "i", ord("J"): "q", ord("S"): "h", ord("Z"): "?"}
@@ -153,6 +154,84 @@ class _ClassDesc:
                         False)
 
 
+class _Recent:
+    """Kept values by handle, least recently used first: what an OrderedDict with
+    ``move_to_end`` and ``popitem(last=False)`` would do, for less. Insertion order is a
+    deque of handles; a touch appends the handle again and counts the earlier occurrence
+    as stale, which eviction skips. (The OrderedDict's node bookkeeping was the decoder's
+    largest single cost.)"""
+
+    __slots__ = ("items", "order", "stale")
+
+    def __init__(self) -> None:
+        self.items: dict[int, Any] = {}
+        self.order: deque[int] = deque()
+        self.stale: dict[int, int] = {}  # handle -> its occurrences in order to skip
+
+    def touch(self, handle: int) -> None:
+        """Make ``handle`` the most recently used."""
+        self.order.append(handle)
+        self.stale[handle] = self.stale.get(handle, 0) + 1
+        if len(self.order) > 2 * len(self.items) + _ORDER_SLACK:
+            self.compact()
+
+    def pop_oldest(self) -> Any:
+        order = self.order
+        stale = self.stale
+        while True:
+            handle = order.popleft()
+            count = stale.get(handle, 0)
+            if count:
+                if count == 1:
+                    del stale[handle]
+                else:
+                    stale[handle] = count - 1
+                continue
+            if handle in self.items:
+                return self.items.pop(handle)
+
+    def drop(self, handle: int) -> None:
+        """Forget ``handle`` (a rolled-back insert): its place in the order goes stale."""
+        if self.items.pop(handle, None) is not None:
+            self.stale[handle] = self.stale.get(handle, 0) + 1
+
+    def compact(self) -> None:
+        """The order without stale occurrences (touches and drops leave them)."""
+        skip = self.stale
+        items = self.items
+        live = []
+        for handle in self.order:
+            count = skip.get(handle, 0)
+            if count:
+                skip[handle] = count - 1
+            elif handle in items:
+                live.append(handle)
+        self.order.clear()  # in place: readers hold the order in locals
+        self.order.extend(live)
+        self.stale.clear()
+
+    def clear(self) -> None:
+        self.items.clear()
+        self.order.clear()
+        self.stale.clear()
+
+    def copy(self) -> _Recent:
+        other = _Recent()
+        other.items = dict(self.items)
+        other.order = deque(self.order)
+        other.stale = dict(self.stale)
+        return other
+
+    def restore(self, other: _Recent) -> None:
+        """Become ``other``, in place (readers hold ``items`` and ``order`` in locals)."""
+        self.items.clear()
+        self.items.update(other.items)
+        self.order.clear()
+        self.order.extend(other.order)
+        self.stale.clear()
+        self.stale.update(other.stale)
+
+
 class _Plan:
     """How to read an instance of one class: fields in stream order, then what to build."""
 
@@ -199,8 +278,8 @@ class _Decoder:
         self.padded: list[int] = []  # handles pinned by the object being read
         # Short strings by handle, as the text alone (no entry tuple: most are never
         # referred to again; a reference rebuilds the entry).
-        self.strings: OrderedDict[int, str] = OrderedDict()
-        self.window: OrderedDict[int, Any] = OrderedDict()
+        self.strings = _Recent()  # items: text
+        self.window = _Recent()  # items: entries
         self.wcost = 0
         self.pending: Exception | None = None  # a conversion error, raised after parsing
         self.depth = 0  # objects and arrays being read inside one another
@@ -244,16 +323,16 @@ class _Decoder:
         padded = self.padded
         if self.saved is not None:
             pinned, strings, window, end, padded = self.saved
-            for table, copy in ((self.pinned, pinned), (self.strings, strings),
-                                (self.window, window)):
-                table.clear()
-                table.update(copy)
+            self.pinned.clear()
+            self.pinned.update(pinned)
+            self.strings.restore(strings)
+            self.window.restore(window)
         self.pos, self.next, self.pinned_cost, self.wcost = snap
         for handle in padded:
             del self.pinned[handle]
         for handle in range(self.next, end):
-            self.strings.pop(handle, None)
-            self.window.pop(handle, None)
+            self.strings.drop(handle)
+            self.window.drop(handle)
         self.saved = None
         self.padded = []
         self.pending = None
@@ -262,8 +341,8 @@ class _Decoder:
         """TC_RESET: forget every handle. Inside an object, keep a copy of the tables first
         (the object may have to be parsed again)."""
         if inside and self.saved is None:
-            self.saved = (dict(self.pinned), OrderedDict(self.strings),
-                          OrderedDict(self.window), self.next, self.padded)
+            self.saved = (dict(self.pinned), self.strings.copy(), self.window.copy(),
+                          self.next, self.padded)
             self.padded = []
         self.first = _BASE_HANDLE
         self.pinned.clear()
@@ -276,12 +355,15 @@ class _Decoder:
     def settle(self) -> None:
         """What later objects may refer to, within budget (javaparse's ``settle``)."""
         strings = self.strings
-        while len(strings) > SHARED_STRINGS:
-            strings.popitem(last=False)
+        while len(strings.items) > SHARED_STRINGS:
+            strings.pop_oldest()
         window = self.window
         quarter = self.mx // 4
-        while self.wcost > quarter and window:
-            self.wcost -= window.popitem(last=False)[1][3]
+        while self.wcost > quarter and window.items:
+            self.wcost -= window.pop_oldest()[3]
+        for table in (strings, window):
+            if len(table.order) > 2 * len(table.items) + _ORDER_SLACK:
+                table.compact()
         if self.pinned_cost > quarter:
             raise Limit(f"the entry declares more classes and enum constants than "
                         f"max_object_bytes={self.mx} allows", "max_object_bytes", self.mx)
@@ -329,18 +411,18 @@ class _Decoder:
         found = self.pinned.get(handle)
         if found is not None:
             return found
-        text = self.strings.get(handle)
+        text = self.strings.items.get(handle)
         if text is not None:
             jl = len(text) + 2 if text.isascii() else json_length(text)
             if handle >= self.first:
                 return (text, jl, text, 0, True)
-            self.strings.move_to_end(handle)
+            self.strings.touch(handle)
             return (text, jl, _IDENT, 0, True)  # a fresh identity each time
-        found = self.window.get(handle)
+        found = self.window.items.get(handle)
         if found is not None:
             if handle >= self.first:
                 return found
-            self.window.move_to_end(handle)
+            self.window.touch(handle)
             return (found[0], found[1], _IDENT, 0, type(found[0]) is str)
         if _BASE_HANDLE <= handle < self.next:
             raise Limit(f"a back-reference to object 0x{handle:x}, read too long before: "
@@ -426,11 +508,14 @@ class _Decoder:
         # Entries of atomic values are tuples: the collector stops tracking them.
         jl = len(text) + 2 if text.isascii() else json_length(text)
         if len(text) <= SHARED_STRING_CHARS:
-            self.strings[handle] = text
+            self.strings.items[handle] = text
+            self.strings.order.append(handle)
             entry = (text, jl, text, 0, True)
         else:
             cost = KEPT_COST + sys.getsizeof(text)
-            entry = self.window[handle] = (text, jl, text, cost, True)
+            entry = (text, jl, text, cost, True)
+            self.window.items[handle] = entry
+            self.window.order.append(handle)
             self.wcost += cost
         return entry
 
@@ -628,7 +713,8 @@ class _Decoder:
             self.depth = depth - 1
             entry = [result, total, _UNHASHABLE, 0, False]
         cost = entry[3] = KEPT_COST + shallow_size(entry[0])
-        self.window[handle] = entry
+        self.window.items[handle] = entry
+        self.window.order.append(handle)
         self.wcost += cost
         return entry
 
@@ -761,7 +847,8 @@ class _Decoder:
             self.pos = pos + plan.st.size
             boxed = (value, 8, value, 264 if type(value) is not str else
                     KEPT_COST + shallow_size(value), False)
-            self.window[handle] = boxed
+            self.window.items[handle] = boxed
+            self.window.order.append(handle)
             self.wcost += boxed[3]
             return boxed
         if quick == 2:  # java.util.Date & co: one 8-byte block
@@ -778,7 +865,8 @@ class _Decoder:
                         self.pending = exc
                     value = None
                 date = (value, 32, _IDENT, 264, False)
-                self.window[handle] = date
+                self.window.items[handle] = date
+                self.window.order.append(handle)
                 self.wcost += 264
                 return date
         if (quick == 3 and buf[self.pos] == 0x77 and buf[self.pos + 1] == 8
@@ -798,7 +886,8 @@ class _Decoder:
                     self.pending = exc
                 value = None
             stamp = (value, 32, _IDENT, 264, False)
-            self.window[handle] = stamp
+            self.window.items[handle] = stamp
+            self.window.order.append(handle)
             self.wcost += 264
             return stamp
         depth = self.depth = self.depth + 1
@@ -806,7 +895,8 @@ class _Decoder:
             raise RecursionError("object graph nested too deeply")
         kind = plan.kind
         entry = [None, 8, _IDENT, 0, False]
-        self.window[handle] = entry
+        self.window.items[handle] = entry
+        self.window.order.append(handle)
         values: list[Any] = []
         elements = _NO_ELEMENTS  # a list of its own once annotations have content
         size = plan.base
@@ -819,8 +909,10 @@ class _Decoder:
         elif kind == _MAP:
             entry[0] = {}
             entry[2] = _UNHASHABLE
-        window = self.window
-        strings = self.strings
+        window = self.window.items
+        window_order = self.window.order
+        strings = self.strings.items
+        strings_order = self.strings.order
         pinned = self.pinned
         mx = self.mx
         # The position, next handle and memory cost live in locals while fields are read
@@ -851,9 +943,11 @@ class _Decoder:
                     jl = len(text) + 2 if text.isascii() else json_length(text)
                     if len(text) <= 64:
                         strings[handle] = text
+                        strings_order.append(handle)
                     else:
                         extra = 200 + sys.getsizeof(text)
                         window[handle] = (text, jl, text, extra, True)
+                        window_order.append(handle)
                         self.wcost += extra
                     values.append(text)
                     size += jl
@@ -871,6 +965,7 @@ class _Decoder:
                         value = st.unpack_from(buf, pos + 6)[inner_plan.value_index]
                         pos += 6 + st.size
                         window[nxt] = (value, 8, value, 264, False)
+                        window_order.append(nxt)
                         nxt += 1
                         kept += 1
                         values.append(value)
@@ -888,6 +983,7 @@ class _Decoder:
                             value = None
                         pos += 17
                         window[nxt] = (value, 32, _IDENT, 264, False)
+                        window_order.append(nxt)
                         nxt += 1
                         kept += 1
                         values.append(value)
@@ -913,7 +1009,7 @@ class _Decoder:
                         shared = strings.get(handle)
                         if shared is not None:
                             if handle < first:
-                                strings.move_to_end(handle)
+                                self.strings.touch(handle)
                             pos += 5
                             cost += 16
                             values.append(shared)
@@ -922,7 +1018,7 @@ class _Decoder:
                             continue
                         found = window.get(handle)
                         if found is not None and handle < first:
-                            window.move_to_end(handle)
+                            self.window.touch(handle)
                     if type(found) is tuple or type(found) is list:  # not a class descriptor
                         pos += 5
                         cost += 16
@@ -1025,7 +1121,8 @@ class _Decoder:
             raise RecursionError("object graph nested too deeply")
         result: list[Any] = []
         entry = [result, 8, _UNHASHABLE, 0, False]
-        self.window[handle] = entry
+        self.window.items[handle] = entry
+        self.window.order.append(handle)
         total = 2
         buf = self.buf
         while True:
