@@ -17,6 +17,7 @@ each decoding and each import in a fresh process of its own.
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime as dt
 import io
 import os
@@ -29,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import orjson  # noqa: E402
 from tests import jvm  # noqa: E402
 
 from carebridge.integrator import memory  # noqa: E402
@@ -40,10 +42,22 @@ LIMITS = ZipLimits(8 * 1024**3, 64 * 1024**3, 1000)
 _WRAPPERS = "org.oscarehr.PMmodule.caisi_integrator."
 
 
-def decode_only(zip_path: Path, decoder: object) -> tuple[int, float]:
+def _least_json(value: object) -> object:
+    """orjson's ``default``: the least an import must do to store a decoded record."""
+    if isinstance(value, javaread.JavaObject):
+        return {"@class": value.class_name, **value.fields}
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, set | frozenset):
+        return list(value)
+    raise TypeError(type(value).__name__)
+
+
+def decode_only(zip_path: Path, decoder: object, as_json: bool = False) -> tuple[int, float]:
     """The decoder alone (javaread or fastread): every object of every .ser, as Python
     values, read from the zip as the archive reads it, with the collector tuned as the
-    importer tunes it (memory.freeze_loaded_objects, memory.bulk_load)."""
+    importer tunes it (memory.freeze_loaded_objects, memory.bulk_load). ``as_json``: also
+    each record as JSON text (orjson, one pass), which any import has to store."""
     iter_sized = decoder.iter_sized  # type: ignore[attr-defined]
     memory.freeze_loaded_objects()
     started = time.perf_counter()
@@ -54,8 +68,16 @@ def decode_only(zip_path: Path, decoder: object) -> tuple[int, float]:
                 for obj, _size in iter_sized(stream, entry):
                     if isinstance(obj, list):
                         records += len(obj)
+                        items = obj
                     elif not obj.class_name.startswith(_WRAPPERS):  # header, footer, wrappers
                         records += 1
+                        items = [obj]
+                    else:
+                        continue
+                    if as_json:
+                        for item in items:
+                            orjson.dumps(item, default=_least_json,
+                                         option=orjson.OPT_PASSTHROUGH_DATACLASS)
     return records, time.perf_counter() - started
 
 
@@ -157,7 +179,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.decode_only:
         name, zip_path = args.decode_only
-        print(*decode_only(Path(zip_path), {"javaread": javaread, "fastread": fastread}[name]))
+        decoder = javaread if name == "javaread" else fastread
+        print(*decode_only(Path(zip_path), decoder, as_json=name == "fastread+json"))
         return
 
     with tempfile.TemporaryDirectory(prefix="carebridge-bench-") as tmp:
@@ -169,7 +192,7 @@ def main() -> None:
         large = jvm.make_push(build, root / "large", username="clinic-a",
                               patients=args.patients * args.scale, date=DATE, seed=2)
 
-        slow_s = decode_s = import_s = float("inf")
+        slow_s = decode_s = json_s = import_s = float("inf")
         rss_small = 0
         insert_rate = 0.0
         for run in range(max(1, args.repeat)):  # interleaved, so load hits all alike
@@ -177,6 +200,8 @@ def main() -> None:
             slow_s = min(slow_s, seconds)
             decoded, seconds = decode_in_child(small.main, "fastread")
             decode_s = min(decode_s, seconds)
+            _, seconds = decode_in_child(small.main, "fastread+json")
+            json_s = min(json_s, seconds)
             imported, seconds, rss, rate, _ = import_in_child(small, root / f"run-small-{run}")
             import_s = min(import_s, seconds)
             insert_rate = max(insert_rate, rate)
@@ -197,13 +222,16 @@ def main() -> None:
     print(f"ratio fastread/javaread: {decode_rate / slow_rate:10.2f}   (goal >= 10)")
     print(f"carebridge import:       {import_rate:10.0f} records/s  ({import_s:.1f} s)")
     print(f"ratio import/fastread:   {import_rate / decode_rate:10.2f}   (goal >= 0.7)")
-    # Decoding and writing run one after the other: even an import doing nothing but
-    # decoding and SQLite's insert could reach only 1 / (1/decode + 1/insert).
-    ceiling = 1 / (1 / decode_rate + 1 / insert_rate)
+    # One process decodes, encodes and writes one record after another: an import doing
+    # nothing but that could reach only 1 / (1/(decode + JSON) + 1/insert).
+    json_rate = decoded / json_s
+    ceiling = 1 / (1 / json_rate + 1 / insert_rate)
+    print(f"fastread + JSON text:    {json_rate:10.0f} records/s  (each record also as orjson "
+          "text)")
     print(f"SQLite insert alone:     {insert_rate:10.0f} rows/s    (the same rows, raw "
           "executemany)")
     print(f"serial ceiling:          {ceiling:10.0f} records/s  (ratio {ceiling / decode_rate:.2f}:"
-          " decode, then insert, nothing else)")
+          " decode, JSON, insert, nothing else)")
     print(f"peak RSS, N:             {rss_small / 1024:10.1f} MiB")
     print(f"peak RSS, {args.scale} x N:         {rss_large / 1024:10.1f} MiB  "
           f"({large.records} records in {large_s:.1f} s)")
