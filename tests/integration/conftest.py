@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -29,6 +30,15 @@ T0 = dt.datetime(2024, 3, 1, 9, 0, 0, tzinfo=dt.UTC)
 def jvm_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert jvm.java_available(), "javac/java are required (tests/system-deps.sh installs them)"
     return jvm.build_classes(tmp_path_factory.mktemp("jvm"))
+
+
+@pytest.fixture(scope="session")
+def jvm_samples(jvm_build: Path, tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A stream of sample values a JVM wrote (carebridge.testkit.WriteSamples)."""
+    out = tmp_path_factory.mktemp("samples") / "samples.ser"
+    subprocess.run(["java", "-cp", str(jvm_build / "classes"), "carebridge.testkit.WriteSamples",
+                    str(out)], check=True, capture_output=True)
+    return out.read_bytes()
 
 
 @pytest.fixture(scope="session")

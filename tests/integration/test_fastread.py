@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
 import zipfile
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,14 +27,6 @@ def assert_same(data: bytes, limits: DecodeLimits | None = None) -> tuple[list[A
     for index, (mine, theirs) in enumerate(zip(got[0], expected[0], strict=True)):
         assert mine == theirs, index  # value and size
     return expected
-
-
-@pytest.fixture(scope="module")
-def samples(jvm_build: Path, tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    out = tmp_path_factory.mktemp("samples") / "samples.ser"
-    subprocess.run(["java", "-cp", str(jvm_build / "classes"), "carebridge.testkit.WriteSamples",
-                    str(out)], check=True, capture_output=True)
-    return out.read_bytes()
 
 
 def test_every_object_of_a_realistic_push_decodes_the_same(realistic_push: jvm.PushFiles
@@ -64,15 +54,15 @@ def test_other_pushes_decode_the_same(make_push: PushFactory, options: dict[str,
         assert ends == [None] * len(ends)
 
 
-def test_the_samples_decode_the_same(samples: bytes) -> None:
-    values, end = assert_same(samples)
+def test_the_samples_decode_the_same(jvm_samples: bytes) -> None:
+    values, end = assert_same(jvm_samples)
     assert end is None and len(values) == 9
 
 
-def test_truncation_anywhere_in_the_samples_is_reported_the_same(samples: bytes) -> None:
-    for cut in range(len(samples)):
-        expected = outcome(javaread, samples[:cut], None)
-        assert outcome(fastread, samples[:cut], None) == expected, cut
+def test_truncation_anywhere_in_the_samples_is_reported_the_same(jvm_samples: bytes) -> None:
+    for cut in range(len(jvm_samples)):
+        expected = outcome(javaread, jvm_samples[:cut], None)
+        assert outcome(fastread, jvm_samples[:cut], None) == expected, cut
 
 
 @pytest.mark.parametrize("limits", [

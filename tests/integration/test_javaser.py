@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import subprocess
-from pathlib import Path
-
-import pytest
 
 from carebridge.oscar.exceptions import TruncatedStream
 from carebridge.oscar.javaread import iter_objects
@@ -15,16 +11,8 @@ from carebridge.oscar.javaread import iter_objects
 UTC = dt.UTC
 
 
-@pytest.fixture(scope="module")
-def samples(jvm_build: Path, tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    out = tmp_path_factory.mktemp("samples") / "samples.ser"
-    subprocess.run(["java", "-cp", str(jvm_build / "classes"), "carebridge.testkit.WriteSamples",
-                    str(out)], check=True, capture_output=True)
-    return out.read_bytes()
-
-
-def test_values_decode_to_python(samples: bytes) -> None:
-    values = list(iter_objects(io.BytesIO(samples), "samples.ser"))
+def test_values_decode_to_python(jvm_samples: bytes) -> None:
+    values = list(iter_objects(io.BytesIO(jvm_samples), "samples.ser"))
     assert values[0] == dt.datetime(2023, 11, 14, 22, 13, 20, 123000, tzinfo=UTC)
     assert values[1] == dt.datetime(2023, 11, 14, 22, 13, 20, 123456, tzinfo=UTC)
     assert values[2].date() == dt.date(2024, 2, 29) or values[2] == dt.datetime(
@@ -37,14 +25,14 @@ def test_values_decode_to_python(samples: bytes) -> None:
     assert values[8] == {"a": 1}
 
 
-def test_truncation_anywhere_is_reported_never_crashes(samples: bytes) -> None:
+def test_truncation_anywhere_is_reported_never_crashes(jvm_samples: bytes) -> None:
     """A cut inside an object is TruncatedStream; a cut between objects reads a prefix
     (which is why the push format's footer is checked)."""
-    full = list(iter_objects(io.BytesIO(samples), "samples.ser"))
+    full = list(iter_objects(io.BytesIO(jvm_samples), "samples.ser"))
     truncated = clean = 0
-    for cut in range(4, len(samples)):
+    for cut in range(4, len(jvm_samples)):
         try:
-            values = list(iter_objects(io.BytesIO(samples[:cut]), "samples.ser"))
+            values = list(iter_objects(io.BytesIO(jvm_samples[:cut]), "samples.ser"))
         except TruncatedStream:
             truncated += 1
         else:

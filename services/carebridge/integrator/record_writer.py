@@ -82,9 +82,14 @@ class RecordWriter:
         self._documents: list[tuple[str, bytes]] = []  # from the -Docs.zip, to store and link
         self._document_bytes = 0
         self._last_document_key: str | None = None
-        self._postgres = session.get_bind().dialect.name == "postgresql"
-        self._insert = pg_insert if self._postgres else sqlite_insert
-        self._upsert_sql = _UPSERT.format(**(_POSTGRES_MARKS if self._postgres else _SQLITE_MARKS))
+        dialect = session.get_bind().dialect
+        postgres = dialect.name == "postgresql"
+        self._insert = pg_insert if postgres else sqlite_insert
+        self._upsert_sql = _UPSERT.format(**(_POSTGRES_MARKS if postgres else _SQLITE_MARKS))
+        # updated_at as UTCDateTime hands it to this driver (naive UTC text on SQLite).
+        stamp = _RECORDS.c.updated_at.type.dialect_impl(dialect).bind_processor(dialect)
+        assert stamp is not None
+        self._stamp = stamp
         # Built once: constructing statements costs more than executing small ones.
         self._delete_statements: dict[tuple[bool, bool], Any] = {}
         # Each patient's identity fields, indexed beside the record (same-HIN links, matching).
@@ -150,7 +155,7 @@ class RecordWriter:
         self._log.clear()
         self._deletes = 0
         if self._pending:
-            facility, log, now = self.facility_id, self.import_log_id, self._now()
+            facility, log, now = self.facility_id, self.import_log_id, self._stamp(utcnow())
             rows = [(facility, record_type, key, number, payload, log, now)
                     for (record_type, key), (number, payload) in self._pending.items()]
             self._pending.clear()
@@ -162,14 +167,6 @@ class RecordWriter:
         if self._links:
             links, self._links = self._links, []
             self._link(links)
-
-    def _now(self) -> dt.datetime | str:
-        """The batch's updated_at as the driver takes it: as UTCDateTime stores it on
-        SQLite (naive UTC text), aware on PostgreSQL."""
-        now = utcnow()
-        if self._postgres:
-            return now
-        return now.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
     def _delete_missing(self, op: DeleteMissing) -> None:
         if op.demographic_no is None:
@@ -306,10 +303,9 @@ class RecordWriter:
         return self._delete_statements[key]
 
     def store_document(self, data: bytes) -> str:
-        sha = hashlib.sha256(data).hexdigest()
-        self.session.execute(self._store_document, {
-            "sha256": sha, "size": len(data), "content": data, "created_at": utcnow()})
-        return sha
+        row = _document_row(data, utcnow())
+        self.session.execute(self._store_document, row)
+        return str(row["sha256"])
 
     def link_document(self, key: str, data: bytes) -> None:
         """Store ``data`` and attach it to the facility's CachedDemographicDocument ``key``:
@@ -331,10 +327,9 @@ class RecordWriter:
         rows: dict[str, dict[str, Any]] = {}
         links = []
         for key, data in documents:
-            sha = hashlib.sha256(data).hexdigest()
-            rows.setdefault(sha, {"sha256": sha, "size": len(data), "content": data,
-                                  "created_at": now})
-            links.append((key, sha))
+            row = _document_row(data, now)
+            rows.setdefault(row["sha256"], row)
+            links.append((key, row["sha256"]))
         self.session.execute(self._store_document, list(rows.values()))
         self._link(links)
 
@@ -368,6 +363,12 @@ def put_record(session: Session, facility_id: int, record_type: str, key: str,
                                  payload=payload, updated_at=utcnow()))
     else:
         row.payload, row.demographic_no, row.updated_at = payload, demographic_no, utcnow()
+
+
+def _document_row(data: bytes, now: dt.datetime) -> dict[str, Any]:
+    """A document table row: stored once per content, keyed by its SHA-256."""
+    return {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "content": data,
+            "created_at": now}
 
 
 def _json_text(payload: dict[str, Any]) -> str:

@@ -50,7 +50,7 @@ from carebridge.oscar.javaparse import (  # its memory estimates too: the same l
     json_length,
     shallow_size,
 )
-from carebridge.oscar.javaread import JavaObject, decimal_text
+from carebridge.oscar.javaread import SPECIAL_CLASSES, JavaObject, decimal_text
 
 __all__ = ["DecodeLimits", "JavaObject", "iter_objects", "iter_sized"]
 
@@ -167,6 +167,11 @@ class _Recent:
         self.items: dict[int, Any] = {}
         self.order: deque[int] = deque()
         self.stale: dict[int, int] = {}  # handle -> its occurrences in order to skip
+
+    def put(self, handle: int, value: Any) -> None:
+        """Keep a new handle's value, as the most recently used."""
+        self.items[handle] = value
+        self.order.append(handle)
 
     def touch(self, handle: int) -> None:
         """Make ``handle`` the most recently used."""
@@ -508,14 +513,12 @@ class _Decoder:
         # Entries of atomic values are tuples: the collector stops tracking them.
         jl = len(text) + 2 if text.isascii() else json_length(text)
         if len(text) <= SHARED_STRING_CHARS:
-            self.strings.items[handle] = text
-            self.strings.order.append(handle)
+            self.strings.put(handle, text)
             entry = (text, jl, text, 0, True)
         else:
             cost = KEPT_COST + sys.getsizeof(text)
             entry = (text, jl, text, cost, True)
-            self.window.items[handle] = entry
-            self.window.order.append(handle)
+            self.window.put(handle, entry)
             self.wcost += cost
         return entry
 
@@ -713,8 +716,7 @@ class _Decoder:
             self.depth = depth - 1
             entry = [result, total, _UNHASHABLE, 0, False]
         cost = entry[3] = KEPT_COST + shallow_size(entry[0])
-        self.window.items[handle] = entry
-        self.window.order.append(handle)
+        self.window.put(handle, entry)
         self.wcost += cost
         return entry
 
@@ -847,8 +849,7 @@ class _Decoder:
             self.pos = pos + plan.st.size
             boxed = (value, 8, value, 264 if type(value) is not str else
                     KEPT_COST + shallow_size(value), False)
-            self.window.items[handle] = boxed
-            self.window.order.append(handle)
+            self.window.put(handle, boxed)
             self.wcost += boxed[3]
             return boxed
         if quick == 2:  # java.util.Date & co: one 8-byte block
@@ -865,8 +866,7 @@ class _Decoder:
                         self.pending = exc
                     value = None
                 date = (value, 32, _IDENT, 264, False)
-                self.window.items[handle] = date
-                self.window.order.append(handle)
+                self.window.put(handle, date)
                 self.wcost += 264
                 return date
         if (quick == 3 and buf[self.pos] == 0x77 and buf[self.pos + 1] == 8
@@ -886,8 +886,7 @@ class _Decoder:
                     self.pending = exc
                 value = None
             stamp = (value, 32, _IDENT, 264, False)
-            self.window.items[handle] = stamp
-            self.window.order.append(handle)
+            self.window.put(handle, stamp)
             self.wcost += 264
             return stamp
         depth = self.depth = self.depth + 1
@@ -895,8 +894,7 @@ class _Decoder:
             raise RecursionError("object graph nested too deeply")
         kind = plan.kind
         entry = [None, 8, _IDENT, 0, False]
-        self.window.items[handle] = entry
-        self.window.order.append(handle)
+        self.window.put(handle, entry)
         values: list[Any] = []
         elements = _NO_ELEMENTS  # a list of its own once annotations have content
         size = plan.base
@@ -1121,8 +1119,7 @@ class _Decoder:
             raise RecursionError("object graph nested too deeply")
         result: list[Any] = []
         entry = [result, 8, _UNHASHABLE, 0, False]
-        self.window.items[handle] = entry
-        self.window.order.append(handle)
+        self.window.put(handle, entry)
         total = 2
         buf = self.buf
         while True:
@@ -1298,18 +1295,11 @@ def _big_decimal(fields: dict[str, Any], block: bytes) -> str:
     return decimal_text(fields.get("intVal"), int(fields.get("scale") or 0))
 
 
-_SPECIALS: dict[str, Callable[[dict[str, Any], bytes], Any]] = {
-    "java.util.Date": _date,
-    "java.sql.Date": _date,
-    "java.sql.Timestamp": _timestamp,
-    "java.sql.Time": _date,
-    "java.util.GregorianCalendar": _calendar,
-    "javax.xml.datatype.SerializedXMLGregorianCalendar": _xml_calendar,
-    "com.sun.org.apache.xerces.internal.jaxp.datatype.SerializedXMLGregorianCalendar": (
-        _xml_calendar
-    ),
-    "java.math.BigDecimal": _big_decimal,
+_CONVERTERS: dict[str, Callable[[dict[str, Any], bytes], Any]] = {
+    "date": _date, "timestamp": _timestamp, "calendar": _calendar,
+    "xml_calendar": _xml_calendar, "big_decimal": _big_decimal,
 }
+_SPECIALS = {name: _CONVERTERS[kind] for name, kind in SPECIAL_CLASSES.items()}
 
 
 # -- the public API (javaread's) ------------------------------------------------------

@@ -338,15 +338,22 @@ def decimal_text(int_val: Any, scale: int) -> str:
     return f"{sign}{text[:-scale]}.{text[-scale:]}" if scale > 0 else f"{sign}{text}"
 
 
-_SPECIAL: dict[str, Callable[[JavaInstance], Any]] = {
-    "java.util.Date": _date,
-    "java.sql.Date": _date,
-    "java.sql.Timestamp": _timestamp,
-    "java.sql.Time": _date,
-    "java.util.GregorianCalendar": _calendar,
-    "javax.xml.datatype.SerializedXMLGregorianCalendar": _xml_calendar,
+# The Java classes both decoders turn into a Python value of their own, by kind (each
+# decoder has its converter for each kind).
+SPECIAL_CLASSES: dict[str, str] = {
+    "java.util.Date": "date",
+    "java.sql.Date": "date",
+    "java.sql.Timestamp": "timestamp",
+    "java.sql.Time": "date",
+    "java.util.GregorianCalendar": "calendar",
+    "javax.xml.datatype.SerializedXMLGregorianCalendar": "xml_calendar",
     "com.sun.org.apache.xerces.internal.jaxp.datatype.SerializedXMLGregorianCalendar": (
-        _xml_calendar
+        "xml_calendar"
     ),
-    "java.math.BigDecimal": _big_decimal,
+    "java.math.BigDecimal": "big_decimal",
 }
+_CONVERTERS: dict[str, Callable[[JavaInstance], Any]] = {
+    "date": _date, "timestamp": _timestamp, "calendar": _calendar,
+    "xml_calendar": _xml_calendar, "big_decimal": _big_decimal,
+}
+_SPECIAL = {name: _CONVERTERS[kind] for name, kind in SPECIAL_CLASSES.items()}
