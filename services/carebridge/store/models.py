@@ -112,6 +112,19 @@ class FacilityAuthority(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class FacilityNetwork(Base):
+    """A source network (CIDR) a facility's MLLP senders connect from: MLLP has no login,
+    so the peer address (and MSH-4 where networks overlap) says who is sending."""
+
+    __tablename__ = "facility_network"
+    __table_args__ = (UniqueConstraint("facility_id", "network"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"), index=True)
+    network: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class ImportLog(Base):
     """One push file's import: OSCAR's ImportLog plus carebridge's reason and counts."""
 
