@@ -33,3 +33,19 @@ def wait_http_ok(url: str, timeout: float = 30.0, status: int = 200) -> None:
             return
         time.sleep(0.1)
     raise TimeoutError(f"{url} did not answer {status} within {timeout}s: {last}")
+
+
+def wait_listening(host: str, port: int, timeout: float = 30.0) -> None:
+    """Until a TCP connection to ``host:port`` (loopback only) is accepted."""
+    if not host.startswith("127."):
+        raise ValueError("only loopback addresses are waited on")
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=2):
+                return
+        except OSError as exc:
+            last = exc
+        time.sleep(0.1)
+    raise TimeoutError(f"{host}:{port} did not accept a connection within {timeout}s: {last}")

@@ -22,7 +22,7 @@ import select
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -79,9 +79,13 @@ def config_file_options() -> dict[str, Any]:
 def serve(settings: Settings, bind: str, workers: int, importer: bool) -> None:
     """gunicorn until it stops, with the background work beside it: the outbox worker loop,
     and the importer loop unless ``importer`` is False."""
+    from carebridge.web import drain, metrics
     from carebridge.web.server import run_gunicorn
 
-    with background(settings, importer):
+    # The drain flag and the metrics directory first: the MLLP listeners forked next share
+    # them with the web workers (/health says 503 for both doors; /metrics counts both).
+    drain.prepare()
+    with metrics.multiprocess_dir(), background(settings, importer), mllp_listeners(settings):
         run_gunicorn(server_options(settings, bind, workers),
                      partial(web_application, settings))
 
@@ -90,12 +94,42 @@ def serve(settings: Settings, bind: str, workers: int, importer: bool) -> None:
 def background(settings: Settings, importer: bool = True) -> Iterator[None]:
     """The work beside the web workers, in one child process forked with this Settings
     object (nothing re-read); on exit it gets SIGTERM, and SIGKILL after STOP_SECONDS."""
+    with _forked(BACKGROUND_NAME, partial(_background_main, settings, importer)):
+        yield
+
+
+@contextlib.contextmanager
+def mllp_listeners(settings: Settings, bind: str | None = None) -> Iterator[None]:
+    """``settings.mllp.workers`` MLLP listener processes on ``bind`` (default
+    ``settings.mllp.bind``; none when both are empty), each stopped like the background."""
+    bind = bind or settings.mllp.bind
+    with contextlib.ExitStack() as stack:
+        if bind:
+            for _ in range(settings.mllp.workers):
+                stack.enter_context(_forked(MLLP_NAME, partial(_mllp_main, settings, bind)))
+        yield
+
+
+def _mllp_main(settings: Settings, bind: str) -> None:
+    from carebridge.mllp.node import run_listener
+    from carebridge.web.drain import is_draining
+
+    run_listener(settings, bind, draining=is_draining)
+
+
+BACKGROUND_NAME = "carebridge-bg"  # what ps and /proc/<pid>/comm show for the child
+MLLP_NAME = "carebridge-mllp"
+
+
+@contextlib.contextmanager
+def _forked(name: str, main: Callable[[], None]) -> Iterator[None]:
+    """``main`` in a child process for as long as the block runs."""
     owner = os.getpid()
     sentinel, child_end = os.pipe()  # only the child keeps child_end: EOF once it is gone
     pid = os.fork()
     if pid == 0:
         os.close(sentinel)
-        _child(settings, importer)
+        _child(name, main)
     os.close(child_end)
     try:
         yield
@@ -106,18 +140,15 @@ def background(settings: Settings, importer: bool = True) -> Iterator[None]:
         os.close(sentinel)
 
 
-BACKGROUND_NAME = "carebridge-bg"  # what ps and /proc/<pid>/comm show for the child
-
-
-def _child(settings: Settings, importer: bool) -> NoReturn:
+def _child(name: str, main: Callable[[], None]) -> NoReturn:
     code = 1
     with contextlib.suppress(OSError):  # Linux; elsewhere it keeps its parent's name
-        Path("/proc/self/comm").write_text(BACKGROUND_NAME)
+        Path("/proc/self/comm").write_text(name)
     try:
-        _background_main(settings, importer)
+        main()
         code = 0
     except Exception:
-        log.exception("the background work stopped")
+        log.exception("%s stopped", name)
     finally:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -154,6 +154,35 @@ class EmrSettings:
                               f"{', '.join(EMR_PUSH_FORMATS)}")
 
 
+@dataclass(frozen=True)
+class MllpSettings:
+    """The MLLP listener; outside names ``mllp_*``."""
+
+    # HOST:PORT to listen on; empty: no MLLP listener.
+    bind: str = ""
+    # Listener processes (each binds with SO_REUSEPORT and commits on its own).
+    workers: int = 1
+    max_connections: int = 1000
+    # A frame, once started, must be complete within this many seconds; a connection
+    # silent this long between frames is closed (0: kept open for as long as the peer
+    # likes); an ACK the peer does not read within write_timeout closes the connection.
+    frame_timeout: float = 30.0
+    idle_timeout: float = 0.0
+    write_timeout: float = 30.0
+    # Group commit: messages from different connections committed in one transaction,
+    # at most this many, waiting at most commit_window seconds for a batch to fill.
+    commit_batch: int = 50
+    commit_window: float = 0.002
+    # TLS: this certificate and key; with tls_ca, client certificates signed by it name
+    # the facility (subject CN = facility name).
+    tls_cert: str = ""
+    tls_key: str = ""
+    tls_ca: str = ""
+    # Comma-separated addresses or CIDR networks of load balancers: connections from them
+    # must begin with a PROXY protocol v2 header naming the real peer.
+    proxy_from: str = ""
+
+
 # carebridge.oscar.classes.PUSH_FORMATS' names (config imports nothing of carebridge; a
 # unit test keeps the two equal).
 EMR_PUSH_FORMATS = ("0.0.4", "legacy")
@@ -162,7 +191,7 @@ EMR_PUSH_FORMATS = ("0.0.4", "legacy")
 # Each group and the prefix of its fields' outside names.
 _GROUPS: dict[str, str] = {
     "importer": "", "limits": "", "security": "", "server": "",
-    "hl7": "hl7_", "los": "los_", "smtp": "smtp_", "emr": "emr_",
+    "hl7": "hl7_", "los": "los_", "smtp": "smtp_", "emr": "emr_", "mllp": "mllp_",
 }
 
 
@@ -178,6 +207,7 @@ class Settings:
     los: LosSettings = field(default_factory=LosSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     emr: EmrSettings = field(default_factory=EmrSettings)
+    mllp: MllpSettings = field(default_factory=MllpSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from carebridge.cli import db, emr, facility, hl7, imports, lab, serve
+from carebridge.cli import db, emr, facility, hl7, imports, lab, mllp, serve
 from carebridge.config import ConfigError, Settings
 from carebridge.logs import configure_logging
 
@@ -23,5 +23,5 @@ def main(ctx: click.Context) -> None:
 
 
 for command in (db.db, facility.facility, imports.import_command, imports.import_log,
-                serve.serve, lab.cluster, lab.exercise, hl7.hl7, emr.emr):
+                serve.serve, mllp.mllp, lab.cluster, lab.exercise, hl7.hl7, emr.emr):
     main.add_command(command)

@@ -266,27 +266,43 @@ def make_adt(records: str, output: str, sending_app: str, sending_facility: str,
 
 @hl7.command("send")
 @click.argument("source", default="-")
-@click.option("--url", required=True, help="Service URL, e.g. http://host:8080/services/"
+@click.option("--url", default=None, help="Service URL, e.g. http://host:8080/services/"
               "PatientSubmission")
-@click.option("--user", required=True, help="Facility name (WS-Security username).")
-@click.option("--password", required=True)
+@click.option("--mllp", "mllp_address", default=None, metavar="HOST:PORT",
+              help="Send over MLLP instead of SOAP.")
+@click.option("--user", default=None, help="Facility name (WS-Security username; SOAP only).")
+@click.option("--password", default=None, help="SOAP only.")
 @click.option("--xml", "as_xml", is_flag=True, help="Submit as HL7 v2.xml (submitMessageXml).")
 @click.option("--timeout", default=30.0, show_default=True)
 @click.option("--retries", default=5, show_default=True, type=click.IntRange(0))
-def send(source: str, url: str, user: str, password: str, as_xml: bool, timeout: float,
-         retries: int) -> None:
-    """Submit every message of SOURCE (ER7 or v2.xml); one line per ACK; exit 1 unless all
-    are AA.
+def send(source: str, url: str | None, mllp_address: str | None, user: str | None,
+         password: str | None, as_xml: bool, timeout: float, retries: int) -> None:
+    """Submit every message of SOURCE (ER7 or v2.xml) over SOAP (--url) or MLLP (--mllp);
+    one line per ACK; exit 1 unless all are AA (or CA).
 
     A message whose call times out, fails to connect or whose reply breaks on the way
     is sent again as it is: the service keys messages by MSH-3/MSH-4/MSH-10, so a
     resend never counts twice.
     """
+    if (url is None) == (mllp_address is None):
+        raise click.UsageError("give one of --url (SOAP) or --mllp HOST:PORT")
+    entries = _read_entries(source)
+    if mllp_address is not None:
+        failures = _send_mllp(entries, mllp_address, as_xml, timeout, retries)
+    else:
+        if user is None or password is None:
+            raise click.UsageError("SOAP needs --user and --password")
+        failures = _send_soap(entries, url or "", user, password, as_xml, timeout, retries)
+    if failures:
+        sys.exit(1)
+
+
+def _send_soap(entries: list[_Entry], url: str, user: str, password: str, as_xml: bool,
+               timeout: float, retries: int) -> int:
     from carebridge.contracts import PATIENT_SUBMISSION
     from carebridge.soap.client import ServiceClient
     from carebridge.soap.exceptions import ClientError
 
-    entries = _read_entries(source)
     client = ServiceClient(PATIENT_SUBMISSION, url, user, password, timeout=timeout,
                            retries=retries)
     failures = 0
@@ -308,5 +324,50 @@ def send(source: str, url: str, user: str, password: str, as_xml: bool, timeout:
         click.echo(f"{reply.messageControlId} {reply.ackCode}{detail}")
         for error in reply.errors or []:
             click.echo(f"  {error}")
-    if failures:
-        sys.exit(1)
+    return failures
+
+
+def _send_mllp(entries: list[_Entry], address: str, as_xml: bool, timeout: float,
+               retries: int) -> int:
+    from carebridge.mllp.client import MllpClient, NoAcknowledgment
+    from carebridge.mllp.exceptions import ListenerConfigError
+    from carebridge.mllp.node import split_bind
+
+    try:
+        host, port = split_bind(address)
+    except ListenerConfigError as exc:
+        raise click.BadParameter(str(exc), param_hint="--mllp") from None
+    failures = 0
+    with MllpClient(host, port, timeout=timeout, retries=retries) as client:
+        for entry in entries:
+            try:
+                message = entry.parsed()
+                payload = (etree.tostring(entry.document()) if as_xml
+                           else message.encode())
+            except HL7Error as exc:
+                failures += 1
+                click.echo(f"- not sent: {entry.label}: {exc}", err=True)
+                continue
+            try:
+                answer = client.send(payload)
+            except NoAcknowledgment as exc:
+                raise click.ClickException(str(exc)) from None
+            if answer.code not in ("AA", "CA"):
+                failures += 1
+            for ack in answer.acks:
+                click.echo(_ack_line(message.control_id, ack))
+    return failures
+
+
+def _ack_line(control_id: str, ack: bytes) -> str:
+    """``CONTROL-ID CODE text`` and the ERR lines, as the SOAP sender prints them."""
+    try:
+        parsed = v2xml.from_xml(ack) if xmlstream.is_xml(ack) else er7.parse(ack)
+    except HL7Error:
+        return f"{control_id} ? (an ACK carebridge cannot read)"
+    text = parsed.get("MSA-3")
+    lines = [f"{parsed.get('MSA-2') or control_id} {parsed.get('MSA-1')}"
+             f"{' ' + text if text else ''}"]
+    for err in parsed.occurrences("ERR"):
+        lines.append("  " + "|".join(err.fields[1:]))
+    return "\n".join(lines)

@@ -19,15 +19,33 @@ log = logging.getLogger("carebridge")
               type=click.IntRange(1, 64))
 @click.option("--importer/--no-importer", default=True, show_default=True,
               help="Also run the push-file importer loop.")
+@click.option("--mllp", "mllp_bind", default=None, metavar="HOST:PORT",
+              help="Also receive HL7 v2 over MLLP here (default: CAREBRIDGE_MLLP_BIND; "
+                   "none when empty).")
 @WAIT_OPTION
 @click.pass_obj
-def serve(settings: Settings, bind: str, workers: int, importer: bool, wait: float) -> None:
-    """Serve every SOAP service (gunicorn thread workers) and run the importer loop."""
+def serve(settings: Settings, bind: str, workers: int, importer: bool, mllp_bind: str | None,
+          wait: float) -> None:
+    """Serve every SOAP service (gunicorn thread workers), the MLLP listener when
+    configured, and run the importer loop."""
+    from carebridge.mllp.exceptions import ListenerConfigError
+    from carebridge.mllp.listener import tls_context
+    from carebridge.mllp.node import listening_socket
     from carebridge.web.server import bind_problem
 
     problem = bind_problem(bind)
     if problem:
         raise click.ClickException(problem)
+    if mllp_bind is not None:
+        settings = settings.replace(mllp_bind=mllp_bind)
+    if settings.mllp.bind:
+        try:
+            tls_context(settings.mllp)
+            listening_socket(settings.mllp.bind).close()
+        except ListenerConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+        log.info("MLLP on %s (%d listener process(es))", settings.mllp.bind,
+                 settings.mllp.workers)
     database = checked_database(settings, wait)  # refuse to start on an old schema
     check_secret_key(database)
     if database.secret_key_path is not None and database.dialect != "sqlite":

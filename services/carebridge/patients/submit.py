@@ -146,6 +146,21 @@ def submit_message(session: Session, sender: FacilityRef, payload: str | bytes,
     return reply
 
 
+def unstored_reply(payload: str | bytes, encoding: str, outcome: Outcome, text: str,
+                   error: AckError, policy: SubmitPolicy) -> Reply:
+    """The reply to a message that is stored nowhere: a sender no facility is bound to
+    (AR: nothing may be journaled under another facility's key), or one a fault of
+    carebridge's stopped (AE 207, logged by the caller)."""
+    try:
+        if encoding == "xml":
+            message: er7.Message | None = v2xml.from_xml(payload)
+        else:
+            message = er7.parse(payload, policy.default_charset)
+    except HL7Error:
+        message = None
+    return _reply(_Understood(message, outcome, [error], text, keyed=False), encoding, utcnow())
+
+
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 

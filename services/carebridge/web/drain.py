@@ -32,14 +32,20 @@ def is_draining() -> bool:
     return _flag is not None and _flag[0] != _SERVING
 
 
+def prepare() -> mmap.mmap:
+    """The flag, made now: processes forked from here on (the MLLP listeners, before
+    gunicorn starts) see the drain as the web workers do."""
+    global _flag
+    if _flag is None:
+        _flag = mmap.mmap(-1, 1)  # MAP_SHARED: the workers see the master's writes
+    return _flag
+
+
 def drain_on_sigterm(server: Arbiter, seconds: float) -> None:
     """Make ``server``'s SIGTERM drain for ``seconds`` before its graceful stop.
 
     Called again (SIGHUP reloads the settings), the new ``seconds`` apply."""
-    global _flag
-    if _flag is None:
-        _flag = mmap.mmap(-1, 1)  # MAP_SHARED: the workers see the master's writes
-    flag = _flag
+    flag = prepare()
     stop = type(server).handle_term  # gunicorn's own: StopIteration, then the graceful stop
 
     def handle_term() -> None:

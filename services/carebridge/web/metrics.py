@@ -35,6 +35,7 @@ _PREFIX = "carebridge-metrics-"
 
 
 _made: list[Counter] = []
+_owned: list[Path] = []  # the directory this process made, while it is in use
 _making = threading.Lock()
 
 
@@ -90,6 +91,9 @@ def multiprocess_dir() -> Iterator[Path]:
 
     Those a killed node left behind (their process is gone) are removed on the next start.
     """
+    if _owned:  # made already by this process (``serve``, before gunicorn's hook)
+        yield _owned[-1]
+        return
     parent = Path(tempfile.gettempdir())
     _remove_orphans(parent)
     path = parent / f"{_PREFIX}{os.getpid()}"
@@ -97,14 +101,19 @@ def multiprocess_dir() -> Iterator[Path]:
     path.mkdir(mode=0o700, parents=True)
     previous = os.environ.get(MULTIPROC_ENV)
     os.environ[MULTIPROC_ENV] = str(path)
+    _owned.append(path)
+    owner = os.getpid()
     try:
         yield path
     finally:
+        _owned.remove(path)
         if previous is None:
             os.environ.pop(MULTIPROC_ENV, None)
         else:
             os.environ[MULTIPROC_ENV] = previous
-        shutil.rmtree(path, ignore_errors=True)
+        # Forks (gunicorn's workers) unwind through here too: only the maker removes it.
+        if os.getpid() == owner:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def child_exit(_server: Any, worker: Any) -> None:

@@ -1,0 +1,160 @@
+"""Group commit: messages from many connections stored in one transaction.
+
+One thread takes what the connections queued (up to ``max_batch``; waiting up to
+``window`` seconds for more while several connections are busy) and runs
+``submit_message`` for each inside a savepoint of one transaction, so one fsync stores
+them all. A message that fails rolls back its savepoint only; it is then retried alone,
+in a transaction of its own, and its neighbours commit without it. If the commit itself
+fails (a deadlock, the database gone), every message of the batch is retried alone.
+Each future is resolved after the commit that stored its message: an ACK is written
+only for what is durable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
+
+from carebridge.hl7.ack import AckError, Outcome
+from carebridge.hl7.exceptions import APPLICATION_INTERNAL_ERROR, Location
+from carebridge.mllp.exceptions import NotStored
+from carebridge.mllp.header import Header
+from carebridge.mllp.senders import Peer, Senders
+from carebridge.patients.policy import SubmitPolicy
+from carebridge.patients.submit import Reply, submit_message, unstored_reply
+from carebridge.store import unit_of_work
+from carebridge.store.database import Database
+from carebridge.store.models import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Submission:
+    peer: Peer
+    header: Header
+    payload: bytes
+    received: dt.datetime = field(default_factory=utcnow)
+    future: Future[Reply] = field(default_factory=Future)
+
+
+class GroupCommitter:
+    def __init__(self, db: Database, policy: SubmitPolicy, senders: Senders, *,
+                 max_batch: int = 50, window: float = 0.002,
+                 observe_batch: Callable[[int], None] | None = None) -> None:
+        self.db = db
+        self.policy = policy
+        self.senders = senders
+        self.max_batch = max(1, max_batch)
+        self.window = window
+        self._observe = observe_batch or (lambda _size: None)
+        self._queue: queue.SimpleQueue[Submission | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="mllp-commit", daemon=True)
+        self._last_batch = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, peer: Peer, header: Header, payload: bytes) -> Future[Reply]:
+        submission = Submission(peer, header, payload)
+        self._queue.put(submission)
+        return submission.future
+
+    def close(self, timeout: float | None = None) -> None:
+        """After what is queued is committed (or ``timeout`` passed)."""
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch, stopping = self._fill([first])
+            self._observe(len(batch))
+            self._last_batch = len(batch)
+            self._commit(batch)
+            if stopping:
+                return
+
+    def _fill(self, batch: list[Submission]) -> tuple[list[Submission], bool]:
+        # Waiting is worth it only when other connections are sending too (the last batch
+        # held more than one message); a lone sender never waits.
+        deadline = time.monotonic() + (self.window if self._last_batch > 1 else 0.0)
+        while len(batch) < self.max_batch:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    item = self._queue.get(timeout=remaining)
+                except queue.Empty:
+                    break
+            if item is None:
+                return batch, True
+            batch.append(item)
+        return batch, False
+
+    def _commit(self, batch: list[Submission]) -> None:
+        done: list[tuple[Submission, Reply]] = []
+        alone: list[Submission] = []
+        try:
+            with self.db.transaction(writes=True) as session:
+                for item in batch:
+                    try:
+                        with session.begin_nested():
+                            done.append((item, self._process(session, item)))
+                    except IntegrityError:
+                        alone.append(item)
+                    except DBAPIError:
+                        raise
+                    except Exception:
+                        log.exception("a message failed inside a group commit; retrying it "
+                                      "alone")
+                        alone.append(item)
+        except DBAPIError as exc:
+            log.warning("a group commit of %d message(s) failed (%s); committing each "
+                        "alone", len(batch), type(exc).__name__)
+            done, alone = [], batch
+        for item, reply in done:
+            item.future.set_result(reply)
+        for item in alone:
+            self._commit_alone(item)
+
+    def _commit_alone(self, item: Submission) -> None:
+        try:
+            reply = unit_of_work.run(self.db, lambda session: self._process(session, item),
+                                     writes=True)
+        except DBAPIError as exc:
+            item.future.set_exception(NotStored(f"the database did not store the message: "
+                                                f"{type(exc).__name__}"))
+            return
+        except Exception:
+            log.exception("a message failed in a transaction of its own: answered AE")
+            reply = unstored_reply(item.payload, item.header.encoding, Outcome.ERROR,
+                                   "application internal error", AckError(
+                                       APPLICATION_INTERNAL_ERROR, Location("MSH", 1, 10),
+                                       "the message could not be processed; it was not "
+                                       "stored"), self.policy)
+        item.future.set_result(reply)
+
+    def _process(self, session: Session, item: Submission) -> Reply:
+        sender = self.senders.identify(session, item.peer, item.header)
+        if isinstance(sender, str):
+            return unstored_reply(item.payload, item.header.encoding, Outcome.REJECTED,
+                                  "sending facility not allowed", AckError(
+                                      APPLICATION_INTERNAL_ERROR, Location("MSH", 1, 4),
+                                      sender), self.policy)
+        return submit_message(session, sender, item.payload, self.policy,
+                              encoding=item.header.encoding, received=item.received)
