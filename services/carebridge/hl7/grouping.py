@@ -3,17 +3,18 @@
 A message structure is a tree of groups and segments with cardinalities; a
 greedy walk of it goes wrong wherever a segment may either open a nested group
 or a new repetition of an outer one (OML^O21's second ORC: a new ORDER, or an
-ORDER_PRIOR inside the first order's PRIOR_RESULT?). So the match is a Viterbi
-search: the state after a segment is the slot (segment position in the
-structure) it filled; a step to the next slot closes and opens groups at one
-level. A step costs, in this order of weight:
+ORDER_PRIOR inside the first order's PRIOR_RESULT?), and strands what follows
+once it guessed wrong. So the match is a Viterbi search: the state after a
+segment is the slot (segment position in the structure) it filled; a step to
+the next slot closes groups up to one level and opens groups below it. Of all
+readings, the matcher keeps the one with
 
-- a segment no slot can take there: written at the root, where it stands;
-- each required element it passes over (senders omit them; tolerated, never preferred);
-- the depth of the slot it lands in, so the shallower reading wins a tie
-  (four ORDERs, not one ORDER holding three prior results).
+- fewest segments no slot can take where they stand (written at the root, in place);
+- then fewest required elements passed over (senders omit them: tolerated, never preferred);
+- then, at the first segment where readings differ, the one opening fewer groups
+  there (four ORDERs, not one ORDER holding three prior results; a ROL after PR1
+  stays in its PROCEDURE), and on a tie the one keeping more groups open.
 
-Equal costs keep the open groups (an NTE after an OBX stays in its OBSERVATION).
 Segments the structure does not name (Z-segments, a later version's) stay right
 after the segment before them. The result, a shape of segment indexes, is
 cached by the sequence of segment ids: a feed repeats a few shapes.
@@ -42,17 +43,22 @@ class _Slot:
     name: str
     path: tuple[int, ...]  # child index at each level, from the root
     groups: tuple[Group, ...]  # the group at each level: groups[d].children[path[d]]
-    depth: int  # groups between the root and this segment
 
 
 @dataclass(frozen=True)
 class _Step:
-    cost: int
+    penalty: int  # required elements passed over
+    opens: int  # groups it opens
     level: int  # the level of the group that stays open; -1: written at the root
 
 
+# A state of the search: slot * 2, + 1 once a segment written at the root closed its groups.
+# Its cost: (penalties so far, rank of its sequence of opens among the states kept).
+_Cost = tuple[int, int]
+
+
 class _Matcher:
-    """A structure compiled to slots, with the costs of the steps between them."""
+    """A structure compiled to slots, with the steps between them."""
 
     def __init__(self, structure: Group) -> None:
         self.slots: list[_Slot] = []
@@ -61,7 +67,7 @@ class _Matcher:
         for number, slot in enumerate(self.slots):
             by_id.setdefault(slot.name, []).append(number)
         self.by_id = {seg_id: tuple(numbers) for seg_id, numbers in by_id.items()}
-        self._start = len(self.slots)  # the state before MSH
+        self._start = len(self.slots) * 2  # the state before MSH
         self._steps: dict[tuple[int, int], _Step | None] = {}
 
     def _walk(self, group: Group, path: tuple[int, ...], groups: tuple[Group, ...]) -> None:
@@ -70,12 +76,12 @@ class _Matcher:
             if child.group is not None:
                 self._walk(child.group, (*path, index), groups)
             else:
-                self.slots.append(_Slot(child.name, (*path, index), groups, len(path)))
+                self.slots.append(_Slot(child.name, (*path, index), groups))
 
     # -- steps ------------------------------------------------------------------
 
     def step(self, state: int, target: int) -> _Step | None:
-        """From a state (slot * 2, + 1 once a root segment closed its groups) to a slot."""
+        """The best way from a state to a slot, None if the structure allows none."""
         key = (state, target)
         if key not in self._steps:
             self._steps[key] = self._cheapest(state, target)
@@ -83,8 +89,8 @@ class _Matcher:
 
     def _cheapest(self, state: int, target: int) -> _Step | None:
         b = self.slots[target]
-        if state >> 1 == self._start:
-            return _Step(_opening(b, 0) + b.depth, 0)
+        if state == self._start:
+            return _Step(_opening(b, 0), len(b.path) - 1, 0)
         a = self.slots[state >> 1]
         shared = 0
         while shared < min(len(a.path), len(b.path)) and a.path[shared] == b.path[shared]:
@@ -92,14 +98,17 @@ class _Matcher:
         deepest = 0 if state & 1 else min(shared, len(a.path) - 1, len(b.path) - 1)
         best: _Step | None = None
         for level in range(deepest, -1, -1):  # deepest first: ties keep the open groups
-            cost = _at_level(a, b, level)
-            if cost is not None and (best is None or cost + b.depth < best.cost):
-                best = _Step(cost + b.depth, level)
+            penalty = _at_level(a, b, level)
+            if penalty is None:
+                continue
+            step = _Step(penalty, len(b.path) - 1 - level, level)
+            if best is None or (step.penalty, step.opens) < (best.penalty, best.opens):
+                best = step
         return best
 
     def finish(self, state: int) -> int:
-        """Cost of closing every group from a state: the required elements left out."""
-        if state >> 1 == self._start:
+        """The required elements left out when every group closes after a state."""
+        if state == self._start:
             return 0
         a = self.slots[state >> 1]
         return sum(_required(a.groups[d], a.path[d] + 1, None) for d in range(len(a.path)))
@@ -108,12 +117,12 @@ class _Matcher:
 
     def match(self, ids: tuple[str, ...]) -> list[tuple[int, int]]:
         """(slot, level) for each segment of ``ids`` (all named by the structure)."""
-        states: dict[int, int] = {self._start * 2: 0}
+        states: dict[int, _Cost] = {self._start: (0, 0)}
         back: list[dict[int, tuple[int, int]]] = []
         for seg_id in ids:
             states, came = self._advance(states, self.by_id[seg_id])
             back.append(came)
-        final = min(states, key=lambda s: (states[s] + self.finish(s), s & 1))
+        final = min(states, key=lambda s: (states[s][0] + self.finish(s), states[s][1], s & 1))
         path: list[tuple[int, int]] = []
         for came in reversed(back):
             previous, level = came[final]
@@ -122,25 +131,35 @@ class _Matcher:
         path.reverse()
         return path
 
-    def _advance(self, states: dict[int, int], targets: tuple[int, ...]
-                 ) -> tuple[dict[int, int], dict[int, tuple[int, int]]]:
-        new: dict[int, int] = {}
+    def _advance(self, states: dict[int, _Cost], targets: tuple[int, ...]
+                 ) -> tuple[dict[int, _Cost], dict[int, tuple[int, int]]]:
+        """One segment further: each reachable state by its best way there.
+
+        Best is fewest penalties, then the earliest difference in groups opened
+        (so a segment goes where it opens fewest groups, unless that costs a
+        penalty later); ties keep the first found, the deepest open group.
+        """
+        new: dict[int, tuple[int, int, int]] = {}  # state: (penalties, previous rank, opens)
         came: dict[int, tuple[int, int]] = {}
         for target in targets:
-            for state, cost in states.items():
+            for state, (penalty, rank) in states.items():
                 step = self.step(state, target)
-                if step is not None and (target * 2 not in new
-                                         or cost + step.cost < new[target * 2]):
-                    new[target * 2] = cost + step.cost
+                if step is None:
+                    continue
+                cost = (penalty + step.penalty, rank, step.opens)
+                if target * 2 not in new or cost < new[target * 2]:
+                    new[target * 2] = cost
                     came[target * 2] = (state, step.level)
-        for state, cost in states.items():  # or write this segment at the root
-            closed = state | 1
-            if closed not in new or cost + _SKIP < new[closed]:
-                new[closed] = cost + _SKIP
+        for state, (penalty, rank) in states.items():  # or write this segment at the root
+            closed = state | 1 if state != self._start else state
+            cost = (penalty + _SKIP, rank, 0)
+            if closed not in new or cost < new[closed]:
+                new[closed] = cost
                 came[closed] = (state, -1)
-        limit = min(new.values()) + _SKIP  # a reading one root segment worse is dropped
-        kept = {s: c for s, c in new.items() if c < limit}
-        return kept, came
+        limit = min(cost[0] for cost in new.values()) + _SKIP  # one root segment worse: dropped
+        kept = {s: cost for s, cost in new.items() if cost[0] < limit}
+        ranks = {pair: n for n, pair in enumerate(sorted({c[1:] for c in kept.values()}))}
+        return {s: (cost[0], ranks[cost[1:]]) for s, cost in kept.items()}, came
 
 
 def _at_level(a: _Slot, b: _Slot, level: int) -> int | None:
