@@ -139,25 +139,39 @@ class _Matcher:
         (so a segment goes where it opens fewest groups, unless that costs a
         penalty later); ties keep the first found, the deepest open group.
         """
+        if len(targets) == 1 and len(states) == 1:  # the common case, one way on
+            [(state, (penalty, _))] = states.items()
+            step = self.step(state, targets[0])
+            if step is not None and step.penalty == 0:
+                return {targets[0] * 2: (penalty, 0)}, {targets[0] * 2: (state, step.level)}
         new: dict[int, tuple[int, int, int]] = {}  # state: (penalties, previous rank, opens)
         came: dict[int, tuple[int, int]] = {}
+        steps = self._steps
         for target in targets:
             for state, (penalty, rank) in states.items():
-                step = self.step(state, target)
+                key = (state, target)
+                step = steps[key] if key in steps else self.step(state, target)
                 if step is None:
                     continue
                 cost = (penalty + step.penalty, rank, step.opens)
                 if target * 2 not in new or cost < new[target * 2]:
                     new[target * 2] = cost
                     came[target * 2] = (state, step.level)
-        for state, (penalty, rank) in states.items():  # or write this segment at the root
+        # Or write this segment at the root: kept only while no reading is a root segment
+        # better (those one worse are dropped), so only from states cheaper than any step.
+        floor = min(cost[0] for cost in new.values()) if new else None
+        for state, (penalty, rank) in states.items():
+            if floor is not None and penalty >= floor:
+                continue
             closed = state | 1 if state != self._start else state
             cost = (penalty + _SKIP, rank, 0)
             if closed not in new or cost < new[closed]:
                 new[closed] = cost
                 came[closed] = (state, -1)
-        limit = min(cost[0] for cost in new.values()) + _SKIP  # one root segment worse: dropped
+        limit = min(cost[0] for cost in new.values()) + _SKIP
         kept = {s: cost for s, cost in new.items() if cost[0] < limit}
+        if len(kept) == 1:
+            return {s: (cost[0], 0) for s, cost in kept.items()}, came
         ranks = {pair: n for n, pair in enumerate(sorted({c[1:] for c in kept.values()}))}
         return {s: (cost[0], ranks[cost[1:]]) for s, cost in kept.items()}, came
 
