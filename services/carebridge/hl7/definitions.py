@@ -180,12 +180,17 @@ def _xml_name(name: str) -> str:
     return f"{stem}.{number}" if stem and number.isdigit() else name
 
 
-@cache
 def structure(version: str, structure_id: str) -> Group | None:
-    spec = _module(version.strip(), "messages").MESSAGES.get(structure_id)
-    if spec is None:
+    """The message structure; None for an id the version lacks (not cached: MSH-9.3 is
+    free text)."""
+    if structure_id not in _module(version.strip(), "messages").MESSAGES:
         return None
-    return _group(structure_id, structure_id, spec)
+    return _structure(version.strip(), structure_id)
+
+
+@cache
+def _structure(version: str, structure_id: str) -> Group:
+    return _group(structure_id, structure_id, _module(version, "messages").MESSAGES[structure_id])
 
 
 def _group(root: str, name: str, spec: Any) -> Group:

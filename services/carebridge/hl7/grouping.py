@@ -207,10 +207,18 @@ def _required(group: Group, start: int, stop: int | None) -> int:
 # -- shapes -------------------------------------------------------------------------
 
 
-@cache
 def _matcher(version: str, structure_id: str) -> _Matcher | None:
+    """Compiled once per known structure (an unknown MSH-9.3 is not kept)."""
+    if definitions.structure(version, structure_id) is None:
+        return None
+    return _compiled(version, structure_id)
+
+
+@cache
+def _compiled(version: str, structure_id: str) -> _Matcher:
     structure = definitions.structure(version, structure_id)
-    return _Matcher(structure) if structure is not None else None
+    assert structure is not None
+    return _Matcher(structure)
 
 
 def shape(version: str, structure_id: str, ids: tuple[str, ...]) -> Shape:
