@@ -9,6 +9,7 @@ codec uses on its hot path.
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -30,6 +31,8 @@ EVENT_STRUCTURES = {
     "A12": "ADT_A12",
     **dict.fromkeys(("A39", "A40", "A41", "A42"), "ADT_A39"),
 }
+
+_VERSION = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 
 # What carebridge processes: these versions, ADT, these events.
 SUPPORTED_VERSIONS = frozenset({"2.3", "2.3.1", "2.4", "2.5", "2.5.1"})
@@ -81,21 +84,15 @@ class Child:
 
 @dataclass(frozen=True)
 class Group:
+    """A message structure or one of its groups; a choice holds one of its children."""
+
     name: str
     children: tuple[Child, ...]
-
-    def first_segments(self) -> frozenset[str]:
-        """Segment ids that can start this group (its leading optional ones, then one required)."""
-        found: set[str] = set()
-        for child in self.children:
-            found |= child.group.first_segments() if child.group else {child.name}
-            if child.min > 0:
-                break
-        return frozenset(found)
+    choice: bool = False  # holds one of its children (ORM_O01.CHOICE: OBR, RQD, ...)
 
 
 def module_name(version: str) -> str:
-    return "hl7apy.v" + version.replace(".", "_")
+    return "hl7apy.v" + version.strip().replace(".", "_")
 
 
 @cache
@@ -108,8 +105,11 @@ def _module(version: str, part: str) -> Any:
 
 
 def is_supported(version: str) -> bool:
+    """Whether hl7apy has definitions for ``version`` (2.1 to 2.8.2)."""
+    if not _VERSION.match(version.strip()):
+        return False
     try:
-        _module(version, "segments")
+        _module(version.strip(), "segments")
     except UnsupportedMessage:
         return False
     return True
@@ -117,24 +117,60 @@ def is_supported(version: str) -> bool:
 
 @cache
 def segment_fields(version: str, segment_id: str) -> tuple[FieldDef | None, ...]:
-    """Field definitions by number (index 0 unused); empty for Z- and unknown segments."""
-    spec = _module(version, "segments").SEGMENTS.get(segment_id)
-    if spec is None:
-        return ()
+    """Field definitions by number (index 0 unused, None for a number the version omits).
+
+    Later versions leave withdrawn fields out of hl7apy's lists (v2.8 has no EVN_1),
+    so a field's number comes from its name, never from its place in the list.
+    Empty for Z-, unknown and field-less segments (v2.7 QRD).
+    """
+    spec = _module(version.strip(), "segments").SEGMENTS.get(segment_id)
     fields: list[FieldDef | None] = [None]
-    for name, field_spec, _card, _kind in spec[1]:
+    for name, field_spec, _card, _kind in _members(spec):
+        if field_spec is None:
+            continue
         kind, children, datatype = field_spec[0], field_spec[1], field_spec[2]
         components = _components(children) if kind == "sequence" and children else ()
+        while len(fields) < _number(name):
+            fields.append(None)
         fields.append(FieldDef(_xml_name(name), datatype, components))
-    return tuple(fields)
+    return tuple(fields) if len(fields) > 1 else ()
+
+
+def _members(spec: Any) -> tuple[Any, ...]:
+    """The (name, spec, cardinality, kind) entries of a segment definition.
+
+    Most are ``("sequence", entries)``; v2.7 has ``("sequence",)`` for segments it
+    withdrew, v2.1's ORO is the bare entries, ANYHL7SEGMENT is a ``"choice"``.
+    """
+    if not spec:
+        return ()
+    if spec[0] == "sequence":
+        return tuple(spec[1]) if len(spec) > 1 and spec[1] else ()
+    if isinstance(spec[0], tuple) and spec[0] and isinstance(spec[0][0], str):
+        return tuple(spec)
+    return ()
+
+
+def _number(name: str) -> int:
+    """The position in hl7apy's ``XTN_2`` (its names all end in their number)."""
+    return int(name.rpartition("_")[2])
 
 
 def _components(children: Any) -> tuple[Component, ...]:
-    out = []
+    """Components by position: v2.6 lists XTN from XTN_2 (XTN.1 was withdrawn).
+
+    A position the version omits gets a placeholder with the positional name
+    (``XTN.1``) and no datatype, which v2.xml's generic form also writes.
+    """
+    out: list[Component] = []
     for name, spec, _card, _kind in children:
         kind, grand, datatype = spec[0], spec[1], spec[2]
         nested = _components(grand) if kind == "sequence" and grand else ()
-        out.append(Component(_xml_name(name), datatype, nested))
+        xml_name = _xml_name(name)
+        stem = xml_name.rpartition(".")[0]
+        while len(out) < _number(name) - 1:
+            out.append(Component(f"{stem}.{len(out) + 1}", ""))
+        out.append(Component(xml_name, datatype, nested))
     return tuple(out)
 
 
@@ -144,25 +180,34 @@ def _xml_name(name: str) -> str:
     return f"{stem}.{number}" if stem and number.isdigit() else name
 
 
-@cache
 def structure(version: str, structure_id: str) -> Group | None:
-    spec = _module(version, "messages").MESSAGES.get(structure_id)
-    if spec is None:
+    """The message structure; None for an id the version lacks (not cached: MSH-9.3 is
+    free text)."""
+    if structure_id not in _module(version.strip(), "messages").MESSAGES:
         return None
-    return _group(structure_id, structure_id, spec)
+    return _structure(version.strip(), structure_id)
+
+
+@cache
+def _structure(version: str, structure_id: str) -> Group:
+    return _group(structure_id, structure_id, _module(version, "messages").MESSAGES[structure_id])
 
 
 def _group(root: str, name: str, spec: Any) -> Group:
     children = []
-    for child_name, child_spec, (low, high), kind in spec[1]:
+    for child_name, child_spec, (low, high), kind in (spec[1] if len(spec) > 1 else ()):
         if kind == "GRP":
-            # hl7apy names groups ADT_A01_PROCEDURE; v2.xml writes ADT_A01.PROCEDURE.
-            xml_name = root + "." + child_name[len(root) + 1:] if child_name.startswith(
-                root + "_") else child_name
-            children.append(Child(xml_name, True, low, high, _group(root, xml_name, child_spec)))
+            children.append(Child(_group_name(root, child_name), True, low, high,
+                                  _group(root, _group_name(root, child_name), child_spec)))
         elif kind == "SEG":
             children.append(Child(child_name, False, low, high))
-    return Group(name, tuple(children))
+    return Group(name, tuple(children), spec[0] == "choice")
+
+
+def _group_name(root: str, name: str) -> str:
+    """hl7apy's ``ADT_A01_PROCEDURE`` to v2.xml's ``ADT_A01.PROCEDURE``."""
+    prefix = root.upper() + "_"
+    return root + "." + name[len(prefix):] if name.upper().startswith(prefix) else name
 
 
 def structure_for(version: str, message_type: str, event: str, declared: str) -> str:

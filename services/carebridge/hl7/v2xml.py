@@ -5,8 +5,10 @@ groups are ``STRUCTURE.GROUP``, fields ``SEG.n``, components named by datatype
 (``XPN.1``, ``FN.1`` inside it), MSH.1/MSH.2 literal, non-delimiter escapes as
 ``<escape V="..."/>``. Fields, components and segments the definitions do not
 know (Z-segments, fields of later versions) are kept under positional names
-(``ZPD.1``, ``ZPD.1.2``), so nothing is lost. XML -> ER7 needs no definitions: a
-name's last number is its position.
+(``ZPD.1``, ``ZPD.1.2``), so nothing is lost; so is every part of a message whose
+MSH-12 names a version without definitions (with a logged warning). Groups come
+from ``grouping``. XML -> ER7 needs no definitions: a name's last number is its
+position.
 
 Writing builds the document as text (the hot path); reading uses lxml with
 DTDs and entities disabled.
@@ -14,6 +16,7 @@ DTDs and entities disabled.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -21,17 +24,18 @@ from typing import Any
 
 from lxml import etree
 
-from carebridge.hl7 import definitions
+from carebridge.hl7 import definitions, grouping
 from carebridge.hl7.er7 import Message, Segment
 from carebridge.hl7.escape import Escape, join_escapes, split_escapes
 from carebridge.hl7.exceptions import REQUIRED_FIELD_MISSING, Location, ParseError
 
 NAMESPACE = "urn:hl7-org:v2xml"
 _NS = "{" + NAMESPACE + "}"
-DEFAULT_VERSION = "2.3.1"
 _XML_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _XML_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _XML_ATTR = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
+_log = logging.getLogger(__name__)
+DEFAULT_VERSION = "2.3.1"  # for a message without MSH-12
 
 
 # -- ER7 -> XML --------------------------------------------------------------------
@@ -39,77 +43,47 @@ _XML_ATTR = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"
 
 def to_xml(message: Message, version: str | None = None) -> bytes:
     """The message in v2.xml form, UTF-8 bytes."""
-    version = _version(version or message.version)
-    root = definitions.structure_for(version, message.message_type, message.event,
+    known = _version(version or message.version)
+    root = definitions.structure_for(known, message.message_type, message.event,
                                      message.structure)
     if not _XML_NAME.match(root):
         raise ParseError(f"MSH-9 ({message.raw('MSH-9')!r}) names no message structure usable "
                          "as the v2.xml root", Location("MSH", 1, 9), REQUIRED_FIELD_MISSING)
-    group = definitions.structure(version, root)
+    segments = message.segments
     out = ['<?xml version="1.0" encoding="UTF-8"?>', f'<{root} xmlns="{NAMESPACE}">']
-    if group is None:
-        items: list[Any] = list(message.segments)
+    if known:
+        shape = grouping.shape(known, root, tuple(seg.id for seg in segments))
     else:
-        known = _segment_ids(group)
-        items, pos = _assign(group, message.segments, 0, known)
-        items.extend(message.segments[pos:])
-    _write_items(out, items, version, message.delimiters)
+        shape = tuple(range(len(segments)))
+    _write_shape(out, shape, segments, known, message.delimiters)
     out.append(f"</{root}>")
     return "".join(out).encode("utf-8")
 
 
 def _version(version: str) -> str:
-    if version and definitions.is_supported(version):
+    """The definitions for MSH-12: "" (positional names) for a version hl7apy lacks.
+
+    An absent MSH-12 (which validation reports) is read as DEFAULT_VERSION.
+    """
+    version = version.strip()
+    if not version:
+        return DEFAULT_VERSION
+    if definitions.is_supported(version):
         return version
-    return DEFAULT_VERSION
+    _log.warning("HL7 version %.20r has no definitions: writing v2.xml with positional "
+                 "names (SEG.n, SEG.n.m)", version)
+    return ""
 
 
-@cache
-def _segment_ids(group: definitions.Group) -> frozenset[str]:
-    ids: set[str] = set()
-    for child in group.children:
-        ids |= _segment_ids(child.group) if child.group else {child.name}
-    return frozenset(ids)
-
-
-def _assign(group: definitions.Group, segments: list[Segment], pos: int,
-            known: frozenset[str]) -> tuple[list[Any], int]:
-    """Match segments to the structure's children greedily; unknown ones stay in place."""
-    items: list[Any] = []
-    n = len(segments)
-    for child in group.children:
-        count = 0
-        while pos < n and (child.max == -1 or count < child.max):
-            seg_id = segments[pos].id
-            if child.group is not None:
-                if seg_id not in child.group.first_segments():
-                    break
-                sub, pos = _assign(child.group, segments, pos, known)
-                items.append((child.name, sub))
-                count += 1
-            elif seg_id == child.name:
-                items.append(segments[pos])
-                pos += 1
-                count += 1
-            elif seg_id not in known:
-                items.append(segments[pos])  # a Z-segment: kept where it stands
-                pos += 1
-            else:
-                break
-    while pos < n and segments[pos].id not in known:
-        items.append(segments[pos])
-        pos += 1
-    return items, pos
-
-
-def _write_items(out: list[str], items: list[Any], version: str, delims: str) -> None:
-    for item in items:
-        if isinstance(item, Segment):
-            _write_segment(out, item, version, delims)
+def _write_shape(out: list[str], shape: grouping.Shape, segments: list[Segment],
+                 version: str, delims: str) -> None:
+    for item in shape:
+        if isinstance(item, int):
+            _write_segment(out, segments[item], version, delims)
         else:
             name, sub = item
             out.append(f"<{name}>")
-            _write_items(out, sub, version, delims)
+            _write_shape(out, sub, segments, version, delims)
             out.append(f"</{name}>")
 
 
@@ -132,7 +106,8 @@ def _plan_for(name: str, datatype: str | None, components: tuple[Any, ...]) -> _
 @cache
 def _segment_plan(version: str, seg_id: str) -> tuple[_Plan | None, ...]:
     plans: list[_Plan | None] = [None]
-    for fdef in definitions.segment_fields(version, seg_id)[1:]:
+    fields = definitions.segment_fields(version, seg_id) if version else ()
+    for fdef in fields[1:]:
         plans.append(_plan_for(fdef.name, fdef.datatype, fdef.components) if fdef else None)
     return tuple(plans)
 
