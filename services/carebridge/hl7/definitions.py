@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from carebridge.hl7.exceptions import (
@@ -219,3 +219,16 @@ def structure_for(version: str, message_type: str, event: str, declared: str) ->
     if message_type == "ADT" and event in EVENT_STRUCTURES:
         return EVENT_STRUCTURES[event]
     return f"{message_type}_{event}" if event else message_type
+
+
+@lru_cache(maxsize=512)  # the names come from messages (OBX-2): bounded
+def datatype_components(version: str, datatype: str) -> tuple[Component, ...] | None:
+    """A datatype's components by name (empty for a primitive); None if the version has none.
+
+    For fields whose datatype the message itself names (OBX-5 by OBX-2).
+    """
+    spec = _module(version, "datatypes").DATATYPES_STRUCTS.get(datatype)
+    if spec is not None:
+        return _components(spec)
+    primitives = importlib.import_module(module_name(version)).BASE_DATATYPES
+    return () if datatype in primitives else None

@@ -2,13 +2,16 @@
 
 ER7 -> XML follows the standard encoding: the root is the message structure,
 groups are ``STRUCTURE.GROUP``, fields ``SEG.n``, components named by datatype
-(``XPN.1``, ``FN.1`` inside it), MSH.1/MSH.2 literal, non-delimiter escapes as
-``<escape V="..."/>``. Fields, components and segments the definitions do not
-know (Z-segments, fields of later versions) are kept under positional names
-(``ZPD.1``, ``ZPD.1.2``), so nothing is lost; so is every part of a message whose
-MSH-12 names a version without definitions (with a logged warning). Groups come
-from ``grouping``. XML -> ER7 needs no definitions: a name's last number is its
-position.
+(``XPN.1``, ``FN.1`` inside it), MSH.1/MSH.2 literal. A primitive holds its text
+directly; a varies field (OBX-5) is named by the datatype its sibling names
+(OBX-2); a present-but-null ``""`` in a composite is its first leaf's text;
+non-delimiter escapes are ``<escape V="..."/>`` in no namespace, as the HL7
+schemas declare it. Fields, components and segments the definitions do not know
+(Z-segments, fields of later versions, components of a primitive) are kept under
+positional names (``ZPD.1``, ``ZPD.1.2``, ``PID.8.2``), so nothing is lost; so is
+every part of a message whose MSH-12 names a version without definitions (with a
+logged warning). Groups come from ``grouping``. XML -> ER7 needs no definitions: a
+name's last number is its position.
 
 Writing builds the document as text (the hot path); reading uses lxml with
 DTDs and entities disabled.
@@ -18,9 +21,8 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
-from functools import cache
-from typing import Any
+from dataclasses import dataclass, replace
+from functools import cache, lru_cache
 
 from lxml import etree
 
@@ -91,25 +93,69 @@ def _write_shape(out: list[str], shape: grouping.Shape, segments: list[Segment],
 class _Plan:
     """Prebuilt tags for one field or component: writing is then string joins only."""
 
+    name: str
     open: str
     close: str
     empty: str
-    prefix: str  # names unknown parts below: the datatype, or the element name
+    prefix: str  # names parts the definitions lack: a composite's datatype, else the element
     children: tuple[_Plan, ...] = ()
+    type_field: int = 0  # a varies field: the field of its segment that names its datatype
 
 
-def _plan_for(name: str, datatype: str | None, components: tuple[Any, ...]) -> _Plan:
-    children = tuple(_plan_for(c.name, c.datatype, c.children) for c in components)
-    return _Plan(f"<{name}>", f"</{name}>", f"<{name}/>", datatype or name, children)
+# v2.xml names a varies field's parts by the datatype another field names (OBX-5 by OBX-2).
+_VARIES_TYPE_FIELDS = {("OBX", 5): 2, ("MFE", 4): 5, ("MFA", 5): 6}
+_DATATYPE_NAME = re.compile(r"^[A-Z][A-Z0-9_]{1,15}$")
+# hl7apy's own names for CQ and DR where they are components (TQ.1, XCN.17); v2.xml has none.
+_SIMPLE = "_SIMPLE"
+
+
+def _plan_for(version: str, name: str, datatype: str | None,
+              components: tuple[definitions.Component, ...]) -> _Plan:
+    if datatype and datatype.endswith(_SIMPLE):
+        datatype = datatype[:-len(_SIMPLE)]
+        components = definitions.datatype_components(version, datatype) or components
+    children = tuple(_plan_for(version, _v2xml_name(c.name), c.datatype, c.children)
+                     for c in components)
+    prefix = datatype if children and datatype else name
+    return _Plan(name, f"<{name}>", f"</{name}>", f"<{name}/>", prefix, children)
+
+
+def _v2xml_name(name: str) -> str:
+    """``CQ_SIMPLE.1`` (hl7apy) is ``CQ.1`` in v2.xml."""
+    stem, dot, number = name.rpartition(".")
+    return stem[:-len(_SIMPLE)] + dot + number if stem.endswith(_SIMPLE) else name
+
+
+def _positional(parent: _Plan, number: int) -> _Plan:
+    """A part the definitions do not know: named after its parent (``ZPD.1.2``, ``XPN.15``)."""
+    return _plan_for("", f"{parent.prefix}.{number}", None, ())
 
 
 @cache
 def _segment_plan(version: str, seg_id: str) -> tuple[_Plan | None, ...]:
     plans: list[_Plan | None] = [None]
     fields = definitions.segment_fields(version, seg_id) if version else ()
-    for fdef in fields[1:]:
-        plans.append(_plan_for(fdef.name, fdef.datatype, fdef.components) if fdef else None)
+    for number, fdef in enumerate(fields[1:], 1):
+        if fdef is None:
+            plans.append(None)
+            continue
+        plan = _plan_for(version, fdef.name, fdef.datatype, fdef.components)
+        type_field = _VARIES_TYPE_FIELDS.get((seg_id, number), 0)
+        if type_field and fdef.datatype == "varies":
+            plan = replace(plan, type_field=type_field)
+        plans.append(plan)
     return tuple(plans)
+
+
+@lru_cache(maxsize=1024)
+def _varies_plan(version: str, name: str, datatype: str) -> _Plan:
+    """A varies field as the datatype its sibling names; positional if the version lacks it."""
+    components = (definitions.datatype_components(version, datatype)
+                  if version and _DATATYPE_NAME.match(datatype) and datatype != "varies"
+                  else None)
+    if components is None:
+        return _plan_for(version, name, None, ())
+    return _plan_for(version, name, datatype, components)
 
 
 def _write_segment(out: list[str], seg: Segment, version: str, delims: str) -> None:
@@ -128,55 +174,79 @@ def _write_segment(out: list[str], seg: Segment, version: str, delims: str) -> N
             continue
         plan = plans[number] if number < len(plans) else None
         if plan is None:
-            plan = _plan_for(f"{seg_id}.{number}", None, ())
-        for rep in (raw.split(rep_sep) if rep_sep in raw else (raw,)):
+            plan = _plan_for(version, f"{seg_id}.{number}", None, ())
+        reps = raw.split(rep_sep) if rep_sep in raw else (raw,)
+        types = _varies_types(plan, fields, delims) if plan.type_field else ()
+        for index, rep in enumerate(reps):
             if not rep:
                 out.append(plan.empty)
                 continue
-            out.append(plan.open)
-            _write_value(out, rep, plan, delims)
-            out.append(plan.close)
+            rep_plan = plan
+            if types:
+                rep_plan = _varies_plan(version, plan.name, types[min(index, len(types) - 1)])
+            out.append(rep_plan.open)
+            _write_value(out, rep, rep_plan, delims)
+            out.append(rep_plan.close)
     out.append(f"</{seg_id}>")
 
 
+def _varies_types(plan: _Plan, fields: list[str], delims: str) -> list[str]:
+    """The datatype of each repetition of a varies field, from the field that names it."""
+    raw = fields[plan.type_field] if plan.type_field < len(fields) else ""
+    return [rep.split(delims[1], 1)[0].strip() for rep in raw.split(delims[2])] if raw else []
+
+
 def _write_value(out: list[str], raw: str, plan: _Plan, delims: str) -> None:
-    """A field repetition: plain text for a primitive, component elements for a composite."""
+    """A field repetition: text for a primitive, component elements for a composite.
+
+    A present-but-null ``""`` in a composite goes to its first leaf (``<PID.3><CX.1>""``):
+    the HL7 schemas give composites element-only content, and ER7 cannot tell the two apart.
+    """
     comp_sep, sub_sep = delims[1], delims[4]
     children = plan.children
-    if raw == '""':  # present but null: the whole field, whatever its datatype
-        out.append(raw)
-        return
     if not children and comp_sep not in raw and sub_sep not in raw:
         out.append(_mixed(raw, delims))
         return
     for i, comp in enumerate(raw.split(comp_sep) if comp_sep in raw else (raw,), 1):
         if not comp:
             continue
-        cplan = children[i - 1] if i <= len(children) else _plan_for(
-            f"{plan.prefix}.{i}", None, ())
+        cplan = children[i - 1] if i <= len(children) else _positional(plan, i)
         out.append(cplan.open)
         if cplan.children or sub_sep in comp:
             subs = cplan.children
             for j, sub in enumerate(comp.split(sub_sep) if sub_sep in comp else (comp,), 1):
-                if not sub:
-                    continue
-                splan = subs[j - 1] if j <= len(subs) else _plan_for(
-                    f"{cplan.prefix}.{j}", None, ())
-                out.append(splan.open)
-                out.append(_mixed(sub, delims))
-                out.append(splan.close)
+                if sub:
+                    _write_leaf(out, sub, subs[j - 1] if j <= len(subs) else _positional(cplan, j),
+                                delims)
         else:
             out.append(_mixed(comp, delims))
         out.append(cplan.close)
 
 
+def _write_leaf(out: list[str], raw: str, plan: _Plan, delims: str) -> None:
+    """A subcomponent; where its datatype nests further (TQ.1's CQ.2 is a CE), in its first leaf."""
+    out.append(plan.open)
+    closes = [plan.close]
+    while plan.children:
+        plan = plan.children[0]
+        out.append(plan.open)
+        closes.append(plan.close)
+    out.append(_mixed(raw, delims))
+    out.extend(reversed(closes))
+
+
 def _mixed(raw: str, delims: str) -> str:
+    """Text with ``<escape xmlns="" V="..."/>`` for escapes that are not delimiters.
+
+    The HL7 schemas declare ``escape`` locally (in FT, TX) with no elementFormDefault, so it
+    is in no namespace: ``xmlns=""`` undoes the document's default one.
+    """
     if delims[3] not in raw:
         return _text(raw)
     parts = []
     for part in split_escapes(raw, delims):
         if isinstance(part, Escape):
-            parts.append(f'<escape V="{part.value.translate(_XML_ATTR)}"/>')
+            parts.append(f'<escape xmlns="" V="{part.value.translate(_XML_ATTR)}"/>')
         else:
             parts.append(_text(part))
     return "".join(parts)
@@ -275,7 +345,7 @@ def _render(element: etree._Element, delims: str, level: int) -> str:
     if not children:
         return _mixed_text(element, delims)
     if level >= 3:
-        raise ParseError(f"element {_local(element)} nests deeper than subcomponents")
+        return _first_leaf(element, children, delims)
     sep = delims[1] if level == 1 else delims[4]
     parts: list[str] = []
     for child in children:
@@ -284,6 +354,13 @@ def _render(element: etree._Element, delims: str, level: int) -> str:
             parts.append("")
         parts[index - 1] = _render(child, delims, level + 1)
     return sep.join(parts)
+
+
+def _first_leaf(element: etree._Element, children: list[etree._Element], delims: str) -> str:
+    """A subcomponent whose datatype nests further carries its text in its first leaf."""
+    if len(children) != 1 or _position(children[0], None) != 1:
+        raise ParseError(f"element {_local(element)} nests deeper than subcomponents")
+    return _render(children[0], delims, 3)
 
 
 def _mixed_text(element: etree._Element, delims: str) -> str:
