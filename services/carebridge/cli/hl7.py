@@ -7,6 +7,7 @@ line), and handles every message in it, numbered from 1 in what it reports.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import sys
 import uuid
@@ -20,7 +21,7 @@ from lxml import etree
 
 from carebridge.hl7 import er7, framing, v2xml, xmlstream
 from carebridge.hl7.ack import AckError, Outcome, ack_code, build_ack
-from carebridge.hl7.exceptions import HL7Error, ParseError
+from carebridge.hl7.exceptions import EncodingError, HL7Error, ParseError
 
 if TYPE_CHECKING:
     from carebridge.hl7.validate import Issue
@@ -45,6 +46,14 @@ def _er7_messages(data: bytes) -> list[bytes]:
 def _fail(error: HL7Error, entry: _Entry | None = None) -> click.ClickException:
     where = f"{entry.label}: " if entry is not None else ""
     return click.ClickException(f"{where}{error} (HL7 error {error.code})")
+
+
+def _with_hint(error: HL7Error, charset: str | None) -> HL7Error:
+    """An undecodable message without MSH-18 and without --charset: say what would help."""
+    if isinstance(error, EncodingError) and error.undeclared and charset is None:
+        return EncodingError(f"{error.reason} (try --charset cp1252)", error.location,
+                             error.code, undeclared=True)
+    return error
 
 
 @dataclass(frozen=True)
@@ -75,8 +84,11 @@ class _Entry:
         return v2xml.parse_xml(v2xml.to_xml(self.parsed()))
 
 
-def _entries(data: bytes, charset: str = "utf-8") -> list[_Entry]:
-    """Every message of ``data``, ER7 or v2.xml; HL7Error when the stream cannot be split."""
+def _entries(data: bytes, charset: str | None = None) -> list[_Entry]:
+    """Every message of ``data``, ER7 or v2.xml; HL7Error when the stream cannot be split.
+
+    ER7 bytes are read in MSH-18's character set, else UTF-8, else ``charset``.
+    """
     entries = []
     if xmlstream.is_xml(data):
         for number, piece in enumerate(xmlstream.split_documents(data), 1):
@@ -88,19 +100,35 @@ def _entries(data: bytes, charset: str = "utf-8") -> list[_Entry]:
     else:
         for number, raw in enumerate(_er7_messages(data), 1):
             try:
-                entries.append(_Entry(number, er7.parse(raw, charset)))
+                entries.append(_Entry(number, er7.parse(raw, fallback_charset=charset)))
             except HL7Error as exc:
-                entries.append(_Entry(number, error=exc))
+                entries.append(_Entry(number, error=_with_hint(exc, charset)))
     if not entries:
         raise ParseError("no HL7 message found")
     return entries
 
 
-def _read_entries(source: str, charset: str = "utf-8") -> list[_Entry]:
+def _read_entries(source: str, charset: str | None) -> list[_Entry]:
     try:
         return _entries(_read(source), charset)
     except HL7Error as exc:
         raise _fail(exc) from None
+
+
+def _codec(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise click.BadParameter(f"no character set {value!r} (e.g. cp1252, latin-1)"
+                                     ) from None
+    return value
+
+
+_charset_option = click.option(
+    "--charset", default=None, callback=_codec, metavar="CODEC",
+    help="Fallback character set (e.g. cp1252) for ER7 messages whose MSH-18 names none "
+    "and whose bytes are not UTF-8.")
 
 
 @click.group("hl7")
@@ -110,9 +138,8 @@ def hl7() -> None:
 
 @hl7.command("to-xml")
 @click.argument("source", default="-")
-@click.option("--charset", default="utf-8", show_default=True,
-              help="Character set when MSH-18 names none.")
-def to_xml(source: str, charset: str) -> None:
+@_charset_option
+def to_xml(source: str, charset: str | None) -> None:
     """ER7 (file of messages, batch or MLLP stream) to HL7 v2.xml, one document per line."""
     for entry in _read_entries(source, charset):
         try:
@@ -123,10 +150,11 @@ def to_xml(source: str, charset: str) -> None:
 
 @hl7.command("to-er7")
 @click.argument("source", default="-")
-def to_er7(source: str) -> None:
+@_charset_option
+def to_er7(source: str, charset: str | None) -> None:
     """HL7 v2.xml (one document or a stream of them) to ER7: segments end with \\r,
     messages with \\r\\n."""
-    for entry in _read_entries(source):
+    for entry in _read_entries(source, charset):
         try:
             message = entry.parsed()
         except HL7Error as exc:
@@ -168,13 +196,14 @@ def _validate(entry: _Entry, schema: str | None) -> tuple[str, list[Issue]]:
 @click.option("--schema", default=None, callback=_schema_option,
               help="Schema name (ADT_A01, ADT_A03, ADT_A04, hl7v2-any); default: each "
               "message's own structure, else hl7v2-any.")
-def validate_command(source: str, schema: str | None) -> None:
+@_charset_option
+def validate_command(source: str, schema: str | None, charset: str | None) -> None:
     """Validate every message (ER7 or v2.xml) against an XSD; exit 1 if any is invalid.
 
     One line per valid message on stdout; each problem of the others, located, on stderr.
     """
     invalid = 0
-    entries = _read_entries(source)
+    entries = _read_entries(source, charset)
     for entry in entries:
         try:
             name, issues = _validate(entry, schema)
@@ -201,14 +230,16 @@ def validate_command(source: str, schema: str | None) -> None:
               help="Force MSA-1; by default it follows parsing and validation.")
 @click.option("--text", default=None, help="MSA-3 text.")
 @click.option("--xml", "as_xml", is_flag=True, help="Write the ACKs as v2.xml.")
-def ack(source: str, code: str | None, text: str | None, as_xml: bool) -> None:
+@_charset_option
+def ack(source: str, code: str | None, text: str | None, as_xml: bool, charset: str | None
+        ) -> None:
     """The acknowledgment a receiver would send for each message of SOURCE.
 
     The ACKs go to stdout (ER7, or one v2.xml document per line), one line per message
     saying its MSA-1 to stderr. Input that holds no message at all gets one AR.
     """
     try:
-        entries = _entries(_read(source))
+        entries = _entries(_read(source), charset)
     except HL7Error as exc:
         entries = [_Entry(1, error=exc)]
     for entry in entries:
@@ -275,8 +306,10 @@ def make_adt(records: str, output: str, sending_app: str, sending_facility: str,
 @click.option("--xml", "as_xml", is_flag=True, help="Submit as HL7 v2.xml (submitMessageXml).")
 @click.option("--timeout", default=30.0, show_default=True)
 @click.option("--retries", default=5, show_default=True, type=click.IntRange(0))
+@_charset_option
 def send(source: str, url: str | None, mllp_address: str | None, user: str | None,
-         password: str | None, as_xml: bool, timeout: float, retries: int) -> None:
+         password: str | None, as_xml: bool, timeout: float, retries: int,
+         charset: str | None) -> None:
     """Submit every message of SOURCE (ER7 or v2.xml) over SOAP (--url) or MLLP (--mllp);
     one line per ACK; exit 1 unless all are AA (or CA).
 
@@ -286,7 +319,7 @@ def send(source: str, url: str | None, mllp_address: str | None, user: str | Non
     """
     if (url is None) == (mllp_address is None):
         raise click.UsageError("give one of --url (SOAP) or --mllp HOST:PORT")
-    entries = _read_entries(source)
+    entries = _read_entries(source, charset)
     if mllp_address is not None:
         failures = _send_mllp(entries, mllp_address, as_xml, timeout, retries)
     else:

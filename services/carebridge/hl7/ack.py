@@ -65,14 +65,14 @@ def build_ack(
     """The ACK for ``message`` (or, when it could not be parsed at all, a bare one)."""
     now = now or dt.datetime.now(dt.UTC)
     delims = message.delimiters if message is not None else "|^~\\&"
-    c, s = delims[1], delims[4]
+    c, s = delims[1], delims[4:5]  # no subcomponent separator when MSH-2 has three
     if message is not None:
         version = message.version or version
         original = message.msh
         sender = [original.raw(5), original.raw(6), original.raw(3), original.raw(4)]
         processing = original.raw(11) or "P"
         event = message.raw("MSH-9.2")
-        version_field = original.raw(12) or version
+        version_field = _trim_version(original.raw(12), c) or version
         original_id = message.raw("MSH-10")
     else:
         sender = ["", "", "", ""]
@@ -101,8 +101,9 @@ def _err(error: AckError, version: str, delims: str, c: str, s: str) -> list[str
         # v2.5: ERR-2 location (ERL), ERR-3 code (CWE), ERR-4 severity, ERR-8 user message.
         code = c.join([error.code, label, "HL70357"])
         return ["ERR", "", where, code, error.severity, "", "", "", detail]
-    # v2.3.1/2.4: ERR-1 is segment^sequence^field^code&text&table (ELD).
-    code = s.join([error.code, detail or label, "HL70357"])
+    # v2.3.1/2.4: ERR-1 is segment^sequence^field^code&text&table (ELD); without a
+    # subcomponent separator only the code can be written.
+    code = s.join([error.code, detail or label, "HL70357"]) if s else error.code
     return ["ERR", c.join([loc.segment or "", str(loc.sequence or 1) if loc.segment else "",
                            str(loc.field) if loc.field is not None else "", code])]
 
@@ -111,6 +112,12 @@ def _trim(fields: list[str]) -> list[str]:
     while len(fields) > 3 and not fields[-1]:
         fields.pop()
     return fields
+
+
+def _trim_version(raw: str, c: str) -> str:
+    """MSH-12 with its version id trimmed: ``"2.5 "`` is 2.5 (as Message.version reads it)."""
+    version, sep, rest = raw.partition(c)
+    return version.strip() + sep + rest
 
 
 def _version_tuple(version: str) -> tuple[int, ...]:

@@ -9,7 +9,9 @@ characters) at indexes 1 and 2, so ``fields[n]`` is SEG-n for every segment.
 
 from __future__ import annotations
 
+import codecs
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from carebridge.hl7.escape import escape, unescape
@@ -54,7 +56,7 @@ class Segment:
 @dataclass
 class Message:
     segments: list[Segment]
-    # field, component, repetition, escape, subcomponent[, truncation]
+    # field, component, repetition, escape[, subcomponent[, truncation]]
     delimiters: str = "|^~\\&"
     charset: str = "utf-8"
     _index: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
@@ -100,6 +102,8 @@ class Message:
         text = comps[comp - 1] if comp <= len(comps) else ""
         if match["sub"] is None:
             return text
+        if len(d) < 5:  # MSH-2 of three characters: no subcomponent separator
+            return text if int(match["sub"]) == 1 else ""
         subs = text.split(d[4])
         sub = int(match["sub"])
         return subs[sub - 1] if sub <= len(subs) else ""
@@ -127,7 +131,8 @@ class Message:
 
     @property
     def version(self) -> str:
-        return self.get("MSH-12.1")
+        """MSH-12.1 without the spaces some senders pad it with (``"2.5 "``)."""
+        return self.get("MSH-12.1").strip()
 
     # -- writing --------------------------------------------------------------
 
@@ -152,63 +157,79 @@ def write_segment(seg: Segment, fs: str) -> str:
     return fs.join(f)
 
 
-def parse(text: str | bytes, default_charset: str = "utf-8") -> Message:
-    """One message from ER7 text or bytes; ``\\r``, ``\\n`` and ``\\r\\n`` all end segments."""
+def parse(text: str | bytes, default_charset: str = "utf-8",
+          fallback_charset: str | None = None) -> Message:
+    """One message from ER7 text or bytes; ``\\r``, ``\\n`` and ``\\r\\n`` all end segments.
+
+    Bytes are read in MSH-18's character set, else ``default_charset``; when MSH-18
+    names none and the bytes are not in the default, ``fallback_charset`` (if given)
+    reads them. Whitespace before a segment id is dropped, as HAPI and python-hl7 do.
+    """
     charset = default_charset
     if isinstance(text, bytes):
-        charset = charset_of(text, default_charset)
-        try:
-            text = text.decode(charset)
-        except UnicodeDecodeError as exc:
-            raise EncodingError(
-                f"bytes {exc.start}-{exc.end} are not valid {charset} (MSH-18 or the default)",
-                Location(position=exc.start),
-            ) from None
-    if not text.startswith("MSH"):
+        text, charset = _decode(text, default_charset, fallback_charset)
+    head = text.lstrip(_LEADING)  # from MSH on; _lines() numbers the lines of ``text``
+    if not head.startswith("MSH"):
         raise ParseError("a message must start with an MSH segment", Location("MSH", 1))
-    if len(text) < 8:
+    if len(head) < 7:
         raise ParseError("MSH is too short to hold its delimiters", Location("MSH", 1, 2))
-    fs = text[3]
-    end = text.find(fs, 4)
-    line_end = _first_break(text)
+    fs = head[3]
+    end = head.find(fs, 4)
+    line_end = _first_break(head)
     if end == -1 or end > line_end:
         end = line_end
-    encoding = text[4:end]
+    encoding = head[4:end]
     delimiters = fs + encoding
     _check_delimiters(delimiters)
     segments = []
-    offset = 0
     counts: dict[str, int] = {}
-    for line in _SEGMENT_BREAK.split(text):
-        if not line:
-            offset += 1
-            continue
+    for number, indent, line in _lines(text):
         seg_id = line[:3]
-        counts[seg_id] = counts.get(seg_id, 0) + 1
+        sequence = counts[seg_id] = counts.get(seg_id, 0) + 1
         if not _SEGMENT_ID.match(seg_id) or (len(line) > 3 and line[3] != fs):
             raise ParseError(f"{line[:3]!r} is not a segment id",
-                             Location(seg_id, counts[seg_id], position=offset))
+                             Location(seg_id, sequence, line=number, position=indent + 1))
         bad = _FORBIDDEN.search(line)
         if bad:
-            field_no = line.count(fs, 0, bad.start())
             raise ParseError(f"control character 0x{ord(bad.group()):02x} in data",
-                             Location(seg_id, counts[seg_id], field_no, offset + bad.start()))
+                             Location(seg_id, sequence, _field_at(line, fs, bad.start()),
+                                      indent + bad.start() + 1, number))
         if seg_id == "MSH":
-            rest = line[4 + len(encoding):]
-            fields = ["MSH", fs, encoding]
-            if rest:
-                if rest[0] != fs:
-                    raise ParseError("MSH-2 is followed by data, not a field separator",
-                                     Location("MSH", counts["MSH"], 2, offset + 4))
-                fields.extend(rest[1:].split(fs))
+            after_msh2 = Location("MSH", sequence, 2, indent + len(encoding) + 5, number)
+            fields = _msh_fields(line, fs, encoding, after_msh2)
         else:
             fields = line.split(fs)
         segments.append(Segment(fields))
-        offset += len(line) + 1
     if counts.get("MSH", 0) > 1:
         raise ParseError("more than one MSH: split batches and files into messages first",
                          Location("MSH", 2))
     return Message(segments, delimiters, charset)
+
+
+_LEADING = " \t\r\n"
+
+
+def _lines(text: str) -> Iterator[tuple[int, int, str]]:
+    """(line number, indent, line without its indent) of each non-blank line."""
+    for number, raw in enumerate(_SEGMENT_BREAK.split(text), 1):
+        line = raw.lstrip(" \t")
+        if line:
+            yield number, len(raw) - len(line), line
+
+
+def _msh_fields(line: str, fs: str, encoding: str, after_msh2: Location) -> list[str]:
+    rest = line[4 + len(encoding):]
+    fields = ["MSH", fs, encoding]
+    if rest:
+        if rest[0] != fs:
+            raise ParseError("MSH-2 is followed by data, not a field separator", after_msh2)
+        fields.extend(rest[1:].split(fs))
+    return fields
+
+
+def _field_at(line: str, fs: str, index: int) -> int:
+    """The field number ``line[index]`` is in (MSH counts MSH-1, the separator itself)."""
+    return line.count(fs, 0, index) + (1 if line.startswith("MSH") else 0)
 
 
 def _first_break(text: str) -> int:
@@ -217,32 +238,76 @@ def _first_break(text: str) -> int:
 
 
 def _check_delimiters(delimiters: str) -> None:
-    if len(delimiters) not in (5, 6):
-        raise ParseError("MSH-2 must hold 4 encoding characters (5 with truncation)",
-                         Location("MSH", 1, 2))
+    if len(delimiters) not in (4, 5, 6):
+        raise ParseError("MSH-2 must hold 4 encoding characters (3 without a subcomponent "
+                         "separator, 5 with truncation)", Location("MSH", 1, 2))
     if len(set(delimiters)) != len(delimiters) or any(c.isalnum() or c in "\r\n "
                                                        for c in delimiters):
         raise ParseError(f"delimiters {delimiters!r} must be distinct non-alphanumeric characters",
                          Location("MSH", 1, 2))
 
 
+# -- character sets -------------------------------------------------------------------
+
+
+def _decode(data: bytes, default: str, fallback: str | None) -> tuple[str, str]:
+    """The text and the codec that read it (see :func:`parse`)."""
+    declared = declared_charset(data)
+    tried = [declared or default]
+    if declared is None and fallback and fallback not in tried:
+        tried.append(fallback)
+    for charset in tried:
+        try:
+            return data.decode(charset), charset
+        except UnicodeDecodeError as exc:
+            error = exc
+    raise _undecodable(data, error.start, tried, declared is None)
+
+
+def _undecodable(data: bytes, start: int, tried: list[str], undeclared: bool
+                 ) -> EncodingError:
+    """The error naming the segment, field, line and character of the first bad byte."""
+    before = _BYTE_BREAK.split(data[:start])
+    raw = before[-1]  # its line, up to the byte
+    line = raw.lstrip(b" \t").decode(tried[-1], "replace")
+    column = len(raw.decode(tried[-1], "replace")) + 1
+    location = Location(position=column, line=len(before))
+    if len(line) > 3 and _SEGMENT_ID.match(line[:3]):
+        sequence = 1 + sum(1 for previous in before[:-1]
+                           if previous.lstrip(b" \t")[:3] == line[:3].encode())
+        location = Location(line[:3], sequence, _field_at(line, line[3], len(line)),
+                            column, len(before))
+    names = " nor ".join(codecs.lookup(c).name.upper() for c in tried)
+    why = "MSH-18 names no character set" if undeclared else "the character set MSH-18 names"
+    return EncodingError(f"byte 0x{data[start]:02X} is not {names}; {why}", location,
+                         undeclared=undeclared)
+
+
+_BYTE_BREAK = re.compile(rb"\r\n|\r|\n")
+
+
 def charset_of(data: bytes, default: str = "utf-8") -> str:
     """The Python codec for MSH-18 of ``data`` (MSH is ASCII), else ``default``."""
+    return declared_charset(data) or default
+
+
+def declared_charset(data: bytes) -> str | None:
+    """The Python codec MSH-18 of ``data`` names; None when it names none."""
+    data = data.lstrip(b" \t\r\n")
     if not data.startswith(b"MSH") or len(data) < 4:
-        return default
+        return None
     fs = data[3:4]
     first = data.split(b"\r", 1)[0].split(b"\n", 1)[0]
     fields = first.split(fs)
     # fields[0] is "MSH", fields[1] the encoding characters: MSH-n is fields[n - 1].
     if len(fields) < 18:
-        return default
+        return None
     rep = data[5:6]
     value = fields[17].split(rep, 1)[0].decode("ascii", "replace").strip().upper()
     if not value:
-        return default
+        return None
     codec = CHARSETS.get(value)
     if codec is None:
         raise EncodingError(f"MSH-18 character set {value!r} is not supported",
                             Location("MSH", 1, 18))
     return codec
-

@@ -18,12 +18,20 @@ class Escape:
     value: str
 
 
+# Escape names of the delimiters, in the order Message.delimiters holds them: field,
+# component, repetition, escape, subcomponent, truncation. A message whose MSH-2 has
+# three characters has no subcomponent separator (and no truncation character).
+_NAMES = "FSRETP"
+# Line breaks written as hex escapes: ``\.br\`` is a formatting command of FT fields
+# only (in ST/TX it is not a line break), while ``\Xhh\`` stands for the characters
+# themselves in any text field, and unescape() turns it back into exactly those
+# characters (a CR LF pair stays a pair, a lone LF stays a lone LF).
+_BREAKS = {"\r\n": "X0D0A", "\r": "X0D", "\n": "X0A"}
+
+
 def _delimiter_map(delims: str) -> dict[str, str]:
-    """``delims`` is field, component, repetition, escape, subcomponent[, truncation]."""
-    mapping = {"F": delims[0], "S": delims[1], "R": delims[2], "E": delims[3], "T": delims[4]}
-    if len(delims) > 5:
-        mapping["P"] = delims[5]
-    return mapping
+    """Escape name -> delimiter, for the delimiters ``delims`` has (4 to 6 of them)."""
+    return dict(zip(_NAMES, delims, strict=False))
 
 
 def split_escapes(raw: str, delims: str) -> list[str | Escape]:
@@ -79,22 +87,25 @@ def unescape(raw: str, delims: str) -> str:
 
 
 def escape(text: str, delims: str) -> str:
-    """Text as it must appear in a field: the escape character first, then delimiters."""
+    """Text as it must appear in a field: the escape character, delimiters and line breaks
+    (CR, LF, CR LF: they would end the segment) as escape sequences."""
     esc = delims[3]
-    special = delims[:5] + delims[5:6]
-    if not any(c in text for c in special):
+    if not any(c in text for c in delims) and "\r" not in text and "\n" not in text:
         return text
-    names = {delims[0]: "F", delims[1]: "S", delims[2]: "R", delims[4]: "T"}
-    if len(delims) > 5:
-        names[delims[5]] = "P"
+    names = {c: name for name, c in zip(_NAMES, delims, strict=False)}
     out = []
-    for c in text:
-        if c == esc:
-            out.append(esc + "E" + esc)
-        elif c in names:
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c in names:
             out.append(esc + names[c] + esc)
+        elif c in "\r\n":
+            pair = text[i:i + 2] == "\r\n"
+            out.append(esc + _BREAKS["\r\n" if pair else c] + esc)
+            i += pair
         else:
             out.append(c)
+        i += 1
     return "".join(out)
 
 

@@ -1,8 +1,8 @@
 """Errors of the HL7 engine. Each knows its HL7 table 0357 code and where it is.
 
-HL7Error                      code, segment, sequence, field, position
+HL7Error                      code, location (segment, sequence, field, line, position)
  ├── ParseError               the bytes are not an HL7 v2 message (100/102)
- ├── EncodingError            a character set the engine cannot use
+ │    └── EncodingError       bytes not in their character set, or one the engine cannot use
  └── UnsupportedMessage       type (200), event (201) or version (203) not handled
 
 Validation problems are not raised: ``validate`` returns ``Issue`` values
@@ -46,24 +46,43 @@ CODE_TEXT = {
 
 @dataclass(frozen=True)
 class Location:
-    """Where in a message: segment id, its 1-based occurrence, field, and character offset."""
+    """Where: segment id, its 1-based occurrence, field; and in the text, line and character.
+
+    ``line`` is the 1-based line of the input (for a message, of its segments);
+    ``position`` is the 1-based character within that line, or within the whole
+    input when no line is known.
+    """
 
     segment: str | None = None
     sequence: int | None = None
     field: int | None = None
     position: int | None = None
+    line: int | None = None
 
     def __str__(self) -> str:
+        text = self._where()
+        place = self._place()
+        if text and place:
+            return f"{text} ({place})"
+        return text or place or "message"
+
+    def _where(self) -> str:
         if self.segment is None:
-            return "message"
+            return ""
         text = self.segment
         if self.sequence and self.sequence > 1:
             text += f"[{self.sequence}]"
         if self.field is not None:
             text += f"-{self.field}"
-        if self.position is not None:
-            text += f" at character {self.position}"
         return text
+
+    def _place(self) -> str:
+        parts = []
+        if self.line is not None:
+            parts.append(f"line {self.line}")
+        if self.position is not None:
+            parts.append(f"character {self.position}")
+        return ", ".join(parts)
 
 
 class HL7Error(Exception):
@@ -86,7 +105,15 @@ class ParseError(HL7Error):
 
 
 class EncodingError(ParseError):
+    """Bytes not in their character set; ``undeclared``: MSH-18 names none, so a fallback
+    character set given by the caller could read them."""
+
     code = DATA_TYPE_ERROR
+
+    def __init__(self, message: str, location: Location | None = None,
+                 code: str | None = None, *, undeclared: bool = False) -> None:
+        super().__init__(message, location, code)
+        self.undeclared = undeclared
 
 
 class UnsupportedMessage(HL7Error):

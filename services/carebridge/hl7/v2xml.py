@@ -202,7 +202,8 @@ def _write_value(out: list[str], raw: str, plan: _Plan, delims: str) -> None:
     A present-but-null ``""`` in a composite goes to its first leaf (``<PID.3><CX.1>""``):
     the HL7 schemas give composites element-only content, and ER7 cannot tell the two apart.
     """
-    comp_sep, sub_sep = delims[1], delims[4]
+    # No subcomponent separator (MSH-2 of three characters): "\r", never inside a field.
+    comp_sep, sub_sep = delims[1], delims[4:5] or "\r"
     children = plan.children
     if not children and comp_sep not in raw and sub_sep not in raw:
         out.append(_mixed(raw, delims))
@@ -293,7 +294,7 @@ def from_xml(data: bytes | str | etree._Element) -> Message:
     fields = segments[0]
     # MSH.1 and MSH.2 are text when present (see _segment), else still an empty list.
     if (len(fields) < 3 or not isinstance(fields[1], str) or not isinstance(fields[2], str)
-            or len(fields[1]) != 1 or len(fields[2]) not in (4, 5)):
+            or len(fields[1]) != 1 or len(fields[2]) not in (3, 4, 5)):
         raise ParseError("MSH.1 and MSH.2 must hold the delimiters", Location("MSH", 1, 2))
     delims = fields[1] + fields[2]
     return Message([Segment([_render_field(f, delims) for f in raw]) for raw in segments],
@@ -346,13 +347,16 @@ def _render(element: etree._Element, delims: str, level: int) -> str:
         return _mixed_text(element, delims)
     if level >= 3:
         return _first_leaf(element, children, delims)
-    sep = delims[1] if level == 1 else delims[4]
+    sep = delims[1] if level == 1 else delims[4:5]
     parts: list[str] = []
     for child in children:
         index = _position(child, None)
         while len(parts) < index:
             parts.append("")
         parts[index - 1] = _render(child, delims, level + 1)
+    if len(parts) > 1 and not sep:
+        raise ParseError(f"element {_local(element)} has subcomponents, but MSH.2 names no "
+                         "subcomponent separator")
     return sep.join(parts)
 
 
@@ -364,6 +368,8 @@ def _first_leaf(element: etree._Element, children: list[etree._Element], delims:
 
 
 def _mixed_text(element: etree._Element, delims: str) -> str:
+    """Element text as ER7: join_escapes() escapes delimiters and writes CR/LF as \\X0D\\ /
+    \\X0A\\ (see escape.escape), so a multi-line text element stays one field."""
     parts: list[str | Escape] = []
     if element.text:
         parts.append(element.text)

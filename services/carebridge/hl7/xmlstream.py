@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from carebridge.hl7.exceptions import ParseError
+from carebridge.hl7.exceptions import Location, ParseError
 
 _UTF8_BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -54,16 +54,16 @@ def split_documents(data: bytes) -> list[bytes]:
                 bom, pos = pos, pos + len(_UTF8_BOM)
                 continue
             if data[pos:pos + 1] != b"<":
-                raise ParseError(f"text outside any XML element at byte {pos}")
+                raise ParseError("text outside any XML element", _at(data, pos))
         else:
             pos = data.find(b"<", pos)
             if pos == -1:
                 raise ParseError("the XML stream ends inside a document (an element is "
-                                 "never closed)")
+                                 "never closed)", _at(data, end))
         markup_end, kind = _markup(data, pos)
         if depth == 0:
             if kind == "end":
-                raise ParseError(f"an end tag with no element open at byte {pos}")
+                raise ParseError("an end tag with no element open", _at(data, pos))
             element = kind in ("start", "empty")
             if (not opened or bom is not None or kind == "declaration"
                     or (element and has_root)):
@@ -77,7 +77,8 @@ def split_documents(data: bytes) -> list[bytes]:
             depth -= 1
         pos = markup_end
     if bom is not None or (opened and not has_root):
-        raise ParseError("the XML stream ends before a document's root element")
+        raise ParseError("the XML stream ends before a document's root element",
+                         _at(data, end))
     if not starts:
         return []
     return [data[start:stop] for start, stop in zip(starts, [*starts[1:], end], strict=True)]
@@ -100,10 +101,10 @@ def _markup(data: bytes, pos: int) -> tuple[int, str]:
     if data.startswith(b"<![CDATA[", pos):
         return _find(data, b"]]>", pos, "CDATA section") + 3, "text"
     if data.startswith(b"<!", pos):
-        raise ParseError("DOCTYPE declarations are not allowed in HL7 v2 XML")
+        raise ParseError("DOCTYPE declarations are not allowed in HL7 v2 XML", _at(data, pos))
     match = _TAG.match(data, pos)
     if match is None:
-        raise ParseError(f"a malformed tag at byte {pos}")
+        raise ParseError("a malformed tag", _at(data, pos))
     tag = match.group()
     if tag.startswith(b"</"):
         return match.end(), "end"
@@ -113,5 +114,12 @@ def _markup(data: bytes, pos: int) -> tuple[int, str]:
 def _find(data: bytes, closing: bytes, pos: int, what: str) -> int:
     found = data.find(closing, pos)
     if found == -1:
-        raise ParseError(f"a {what} at byte {pos} is never closed")
+        raise ParseError(f"a {what} is never closed", _at(data, pos))
     return found
+
+
+def _at(data: bytes, pos: int) -> Location:
+    """Line and character (both from 1) of byte ``pos``, characters counted as UTF-8."""
+    line_start = data.rfind(b"\n", 0, pos) + 1
+    column = len(data[line_start:pos].decode("utf-8", "replace")) + 1
+    return Location(line=data.count(b"\n", 0, line_start) + 1, position=column)
