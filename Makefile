@@ -20,7 +20,8 @@ $(STAMP): $(BIN)/python pyproject.toml setup.py lab/pyproject.toml services/care
 run: $(STAMP)
 	mkdir -p var
 	$(BIN)/carebridge db upgrade
-	$(BIN)/carebridge serve
+	@echo "MLLP: 127.0.0.1:2575 (bind a facility's senders with: carebridge facility networks NAME --add 127.0.0.1)"
+	$(BIN)/carebridge serve --mllp 127.0.0.1:2575
 
 system-deps:
 	bash tests/system-deps.sh

@@ -1,8 +1,9 @@
 """The failover exercise: load through HAProxy while nodes die, then count everything.
 
-A throwaway cluster (PostgreSQL, N nodes each running the importer loop,
-HAProxy), an EMR that has written push files, K resending clients, and the chaos
-loop. When the load is done the pushes are given time to finish importing, and
+A throwaway cluster (PostgreSQL, N nodes each running the importer loop and an MLLP
+listener, HAProxy), an EMR that has written push files, K resending SOAP clients and K
+MLLP clients on persistent connections through the balancer (half the patients each),
+and the chaos loop. When the load is done the pushes are given time to finish importing, and
 ``verify.summarize`` compares the database with what was sent.
 """
 
@@ -24,12 +25,13 @@ from carebridge.emr.shipper import ship
 from carebridge.store.database import Database
 from carebridge.store.facilities import add_facility
 from carebridge.store.models import ImportLog, ImportStatus
+from carebridge.store.networks import add_networks
 from carebridge_lab.chaos import DEFAULT_PLAN, IMPORTER, POSTGRES, Chaos, ChaosReport
 from carebridge_lab.exceptions import ClusterError
 from carebridge_lab.local import LocalCluster
 from carebridge_lab.seed import seed
 from carebridge_lab.verify import ExpectedPush, Summary, summarize
-from carebridge_lab.workload import Credentials, build_stories, run_clients
+from carebridge_lab.workload import MLLP_SOURCE, Credentials, LoadReport, build_stories, run_clients
 
 FACILITY = "EXERCISE HOSPITAL"
 
@@ -50,6 +52,7 @@ class ExerciseOptions:
     lease_seconds: float = 5.0
     seed: int = 1
     root: Path | None = None
+    mllp: bool = True  # half the patients' messages over MLLP
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,8 @@ class ExerciseResult:
 
     def details(self) -> str:
         s, c = self.summary, self.chaos
-        return (f"kills={c.kills} importer_kills={c.importer_kills} drains={c.drains} "
+        doors = " ".join(f"{door}={n}" for door, n in sorted(s.by_door))
+        return (f"{doors} kills={c.kills} importer_kills={c.importer_kills} drains={c.drains} "
                 f"postgres_restarts={c.postgres_restarts} import_retries={s.import_retries} "
                 f"facility_calls={s.facility_calls} facility_failures={s.facility_failures} "
                 f"unsent={s.unsent} client_failures={s.client_failures} "
@@ -102,21 +106,28 @@ def _exercise(cluster: LocalCluster, options: ExerciseOptions, plan: list[str],
     try:
         password = uuid.uuid4().hex
         with db.transaction() as session:
-            add_facility(session, FACILITY, password)
+            added = add_facility(session, FACILITY, password)
+            add_networks(session, added.id, [MLLP_SOURCE])  # its MLLP senders' address
         say(f"cluster up at {cluster.url}; writing {options.pushes} push file(s) "
             f"of {options.push_patients} patients")
         emr_out, pushes = _write_pushes(cluster.root, options)
         stories = build_stories(options.messages, facility=FACILITY,
                                 prefix="EX" + uuid.uuid4().hex[:6].upper(), seed=options.seed)
-        say(f"{options.clients} clients sending {options.messages} messages over "
+        soap_stories, mllp_stories = (stories[::2], stories[1::2]) if options.mllp else (
+            stories, [])
+        doors = f"{options.clients} SOAP and {options.clients} MLLP" if options.mllp else (
+            f"{options.clients} SOAP")
+        say(f"{doors} clients sending {options.messages} messages over "
             f"~{options.duration:.0f}s while the chaos loop runs every {options.interval:g}s")
         chaos = Chaos(cluster, db, interval=options.interval, plan=plan, seed=options.seed,
                       drop_pushes=lambda: ship(emr_out, incoming),
                       say=say).start()
         try:
-            load = run_clients(cluster.url, Credentials(FACILITY, password), stories,
+            load = run_clients(cluster.url, Credentials(FACILITY, password), soap_stories,
                                clients=options.clients, duration=options.duration,
-                               until=chaos.round_done, say=say)
+                               until=chaos.round_done, say=say,
+                               mllp=("127.0.0.1", cluster.mllp_port),
+                               mllp_stories=mllp_stories, report=LoadReport())
         finally:
             report = chaos.stop()
         if not report.importer_kills and options.pushes:

@@ -1,4 +1,5 @@
-"""A whole cluster on 127.0.0.1: throwaway PostgreSQL, N nodes, HAProxy in front."""
+"""A whole cluster on 127.0.0.1: throwaway PostgreSQL, N nodes, HAProxy in front (HTTP, and
+MLLP in TCP mode with PROXY v2 headers: each node takes them from the balancer only)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from carebridge_lab.net import free_port, wait_http_ok
 from carebridge_lab.node import Node
 from carebridge_lab.postgres import PostgresServer
 
+# HAProxy's address towards the nodes: the one source whose PROXY headers they believe.
+BALANCER_ADDRESS = "127.0.0.1"
+
 
 class LocalCluster:
     def __init__(self, nodes: int = 3, *, port: int | None = None, workers: int = 2,
@@ -20,6 +24,7 @@ class LocalCluster:
                  importers: bool = False) -> None:
         self.size = nodes
         self.port = port or free_port()
+        self.mllp_port = free_port()
         self.workers = workers
         self.importers = importers  # every node runs the importer loop; the lease picks one
         self.root = root or Path(tempfile.mkdtemp(prefix="carebridge-cluster-"))
@@ -39,7 +44,8 @@ class LocalCluster:
         values = {"database_url": url, "incoming_dir": self.root / "incoming",
                   "archive_dir": self.root / "archive", "work_dir": self.root / "work",
                   "secret_key": "cluster-shared-secret", "drain_seconds": 2,
-                  "los_alert_file": self.root / "los-alerts.jsonl"}
+                  "los_alert_file": self.root / "los-alerts.jsonl",
+                  "mllp_proxy_from": BALANCER_ADDRESS}
         values.update(self.overrides)
         self.settings = Settings.build(values)
         for folder in ("incoming", "archive", "work"):
@@ -47,12 +53,15 @@ class LocalCluster:
         upgrade(url)
         for number in range(self.size):
             node = Node(self.settings, workers=self.workers, importer=self.importers,
-                        log_dir=self.root / f"node{number + 1}").start()
+                        log_dir=self.root / f"node{number + 1}", mllp=True).start()
             self.nodes.append(node)
         config = render_config(f"127.0.0.1:{self.port}",
                                [(f"node{i + 1}", f"127.0.0.1:{n.port}")
                                 for i, n in enumerate(self.nodes)],
-                               max_body_bytes=self.settings.server.max_request_bytes)
+                               max_body_bytes=self.settings.server.max_request_bytes,
+                               mllp_bind=f"127.0.0.1:{self.mllp_port}",
+                               mllp_servers=[(f"node{i + 1}", f"127.0.0.1:{n.mllp_port}", n.port)
+                                             for i, n in enumerate(self.nodes)])
         self.haproxy = HAProxy(config, self.root / "haproxy").start()
         wait_http_ok(self.url + "/health", timeout=30)
         return self

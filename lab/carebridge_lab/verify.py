@@ -58,6 +58,7 @@ class Summary:
     unsent: int = 0
     client_failures: int = 0
     failure_types: tuple[tuple[str, int], ...] = ()  # exception type, how many
+    by_door: tuple[tuple[str, int], ...] = ()  # messages sent through each door
 
     @property
     def ok(self) -> bool:
@@ -126,4 +127,5 @@ def summarize(db: Database, facility: str, messages: Sequence[Message], load: Lo
         facility_failures=load.facility_failures,
         error_reasons=tuple(load.error_reasons.most_common()),
         unsent=len(wanted.keys() - load.sent), client_failures=sum(load.failures.values()),
-        failure_types=tuple(load.failures.most_common()))
+        failure_types=tuple(load.failures.most_common()),
+        by_door=tuple(sorted(load.by_door.items())))

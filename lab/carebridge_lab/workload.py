@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from carebridge.contracts import FACILITY_SERVICE, PATIENT_SUBMISSION, ServiceContract
 from carebridge.hl7.make_adt import generate
+from carebridge.mllp.client import MllpClient, NoAcknowledgment
 from carebridge.soap.client import ServiceClient
 from carebridge.soap.exceptions import ClientError
 
@@ -77,6 +78,9 @@ def build_stories(count: int, *, facility: str, prefix: str, seed: int = 1,
     return list(stories.values())
 
 
+MLLP_SOURCE = "127.0.0.7"  # where the exercise's MLLP clients connect from (a loopback alias)
+
+
 @dataclass
 class LoadReport:
     """What the clients saw. ``acked`` maps control id to the ack code finally received.
@@ -87,6 +91,7 @@ class LoadReport:
 
     sent: set[str] = field(default_factory=set)
     acked: dict[str, str] = field(default_factory=dict)
+    by_door: Counter[str] = field(default_factory=Counter)  # messages sent, per door
     client_errors: int = 0
     error_reasons: Counter[str] = field(default_factory=Counter)
     facility_calls: int = 0
@@ -100,10 +105,11 @@ class LoadReport:
             self.client_errors += 1
             self.error_reasons[reason] += 1
 
-    def submitted(self, control_id: str, ack_code: str | None) -> None:
+    def submitted(self, control_id: str, ack_code: str | None, door: str = "soap") -> None:
         """``ack_code`` None: no answer even after every resend."""
         with self._lock:
             self.sent.add(control_id)
+            self.by_door[door] += 1
             if ack_code is not None:
                 self.acked[control_id] = ack_code
 
@@ -126,7 +132,10 @@ class Credentials:
 def run_clients(base_url: str, credentials: Credentials, stories: Sequence[list[Message]], *,
                 clients: int, duration: float, timeout: float = 15.0,
                 facility_every: int = 10, until: threading.Event | None = None,
-                say: Callable[[str], object] | None = None) -> LoadReport:
+                say: Callable[[str], object] | None = None,
+                mllp: tuple[str, int] | None = None,
+                mllp_stories: Sequence[list[Message]] = (),
+                report: LoadReport | None = None) -> LoadReport:
     """K client threads, each resending its messages until answered, paced over ``duration``.
 
     Pacing keeps the load running while the chaos loop works; a client that falls
@@ -141,16 +150,22 @@ def run_clients(base_url: str, credentials: Credentials, stories: Sequence[list[
     unnoticed.
     """
     say = say or _stderr
-    report = LoadReport()
-    shares: list[list[Message]] = [[] for _ in range(clients)]
-    for number, story in enumerate(stories):
-        shares[number % clients].extend(story)
+    report = report or LoadReport()
+    shares = _shares(stories, clients)
     started = time.monotonic()
 
     def unexpected(exc: Exception, what: str) -> None:
         report.failure(exc)
         say(f"{threading.current_thread().name}: unexpected {type(exc).__name__} {what}: "
             f"{str(exc)[:300]}")
+
+    def paced(share: list[Message], number: int) -> None:
+        """Sleep until this message's turn (see the docstring)."""
+        delay = started + number * (duration / max(len(share), 1)) - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        if until is not None and number >= len(share) - max(1, len(share) // 10):
+            until.wait(1.0 if number < len(share) - 1 else 600.0)
 
     def client(share: list[Message]) -> None:
         try:
@@ -159,14 +174,8 @@ def run_clients(base_url: str, credentials: Credentials, stories: Sequence[list[
         except Exception as exc:  # nothing sent: the summary counts the share as unsent
             unexpected(exc, "starting a client")
             return
-        step = duration / max(len(share), 1)
-        tail = len(share) - max(1, len(share) // 10)
         for number, message in enumerate(share):
-            delay = started + number * step - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            if until is not None and number >= tail:
-                until.wait(1.0 if number < len(share) - 1 else 600.0)
+            paced(share, number)
             ack_code = None
             try:
                 ack_code = submit.call("submitMessage", message.er7).ackCode
@@ -182,13 +191,41 @@ def run_clients(base_url: str, credentials: Credentials, stories: Sequence[list[
                     report.facility_call(failed=True)
                     unexpected(exc, "calling FacilityService")
 
+    def mllp_client(share: list[Message]) -> None:
+        """Persistent MLLP connections through the balancer, resending the same frame on a
+        timeout, a reset or a missing ACK (MllpClient), reconnecting each time."""
+        assert mllp is not None
+        with MllpClient(*mllp, timeout=timeout, retries=70, backoff=0.1,
+                        source_address=(MLLP_SOURCE, 0), on_retry=report.error) as connection:
+            for number, message in enumerate(share):
+                paced(share, number)
+                ack_code = None
+                try:
+                    ack_code = connection.send(message.er7.encode()).code
+                except NoAcknowledgment:
+                    pass
+                except Exception as exc:
+                    unexpected(exc, f"sending {message.control_id} over MLLP")
+                report.submitted(message.control_id, ack_code, "mllp")
+
     threads = [threading.Thread(target=client, args=(share,), name=f"client-{n}", daemon=True)
                for n, share in enumerate(shares) if share]
+    threads += [threading.Thread(target=mllp_client, args=(share,), name=f"mllp-{n}",
+                                 daemon=True)
+                for n, share in enumerate(_shares(mllp_stories, clients)) if share]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     return report
+
+
+def _shares(stories: Sequence[list[Message]], clients: int) -> list[list[Message]]:
+    """Whole stories dealt to clients in turn: one patient's messages keep their order."""
+    shares: list[list[Message]] = [[] for _ in range(clients)]
+    for number, story in enumerate(stories):
+        shares[number % clients].extend(story)
+    return shares
 
 
 def _stderr(line: str) -> None:

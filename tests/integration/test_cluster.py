@@ -107,6 +107,9 @@ def test_the_failover_exercise_loses_and_doubles_nothing() -> None:
     assert summary["lost"] == summary["duplicated"] == summary["imports_partial"] == "0"
     assert summary["imports_completed"] == "2"
     assert int(details["kills"]) >= 3 and int(details["drains"]) >= 1, lines[-2]
+    # Both doors under the same chaos: SOAP, and MLLP through HAProxy's TCP frontend.
+    assert int(details["soap"]) + int(details["mllp"]) == 2000, lines[-2]
+    assert int(details["soap"]) > 500 and int(details["mllp"]) > 500, lines[-2]
     assert details["importer_kills"] == "1" and int(details["import_retries"]) >= 1
     assert int(details["postgres_restarts"]) >= 1
     assert "mid-file" in run.stderr

@@ -6,9 +6,12 @@ Senders are told apart by source address: the tests connect from 127.0.0.2, .3, 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -70,7 +73,9 @@ def hospital(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     with db.transaction() as session:
         toronto = add_facility(session, TORONTO, "pw", authorities=["HOSP", "ON"])
         other = add_facility(session, OTHER, "pw", authorities=["OTHER"])
-        add_networks(session, toronto.id, [TORONTO_ADDRESS, f"{SHARED_ADDRESS}/32"])
+        # 127.0.0.1 too: the senders we did not write (mllp_send) cannot pick an address.
+        add_networks(session, toronto.id, [TORONTO_ADDRESS, f"{SHARED_ADDRESS}/32",
+                                           "127.0.0.1"])
         add_networks(session, other.id, [OTHER_ADDRESS, SHARED_ADDRESS])
     node = Node(settings, mllp=True).start()
     try:
@@ -260,18 +265,84 @@ def test_hundreds_of_idle_connections_do_not_stop_a_busy_one(hospital: Hospital)
 
 def test_hl7_send_over_mllp_prints_one_line_per_ack(hospital: Hospital, tmp_path: Path
                                                     ) -> None:
-    path = tmp_path / "two.hl7"
-    path.write_bytes(corpus("adt_a01_basic.hl7", "-CLI") + corpus("adt_a03_discharge.hl7",
+    good, bad = tmp_path / "two.hl7", tmp_path / "refused.hl7"
+    good.write_bytes(corpus("adt_a01_basic.hl7", "-CLI") + corpus("adt_a03_discharge.hl7",
                                                                    "-CLI"))
+    bad.write_bytes(corpus("adt_a01_basic.hl7", "-CLI2", facility=OTHER))
     settings = hospital.node.settings
     address = f"127.0.0.1:{hospital.port}"
-    # From 127.0.0.1, which no facility registered: every message refused, exit 1.
-    refused = carebridge("hl7", "send", "--mllp", address, str(path), settings=settings)
+    sent = carebridge("hl7", "send", "--mllp", address, str(good), settings=settings)
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    assert sent.stdout.splitlines() == ["CB20240315083000001-CLI AA",
+                                        "CB20240320141500004-CLI AA"]
+    refused = carebridge("hl7", "send", "--mllp", address, str(bad), settings=settings)
     assert refused.returncode == 1
-    assert refused.stdout.count(" AR") == 2
-    assert "no facility is bound to source address 127.0.0.1" in refused.stdout
-    usage = carebridge("hl7", "send", str(path), settings=settings)
+    assert refused.stdout.startswith("CB20240315083000001-CLI2 AR sending facility not allowed")
+    assert "MSH^1^4^207" in refused.stdout
+    usage = carebridge("hl7", "send", str(good), settings=settings)
     assert usage.returncode == 2 and "--mllp" in usage.stderr
+
+
+def _accepted_corpus() -> list[str]:
+    """The corpus' well-formed single messages (ADT, versions carebridge processes)."""
+    entries = json.loads((CORPUS / "CORPUS.json").read_text())
+    return [e["file"] for e in entries if e["kind"] == "message"
+            and e["version"] in ("2.3.1", "2.4", "2.5") and e["file"].startswith(("adt_", "v2_",
+                                                                                   "utf8", "latin1",
+                                                                                   "ascii"))]
+
+
+def test_python_hl7s_mllp_send_gets_an_aa_for_every_corpus_message(
+        hospital: Hospital, tmp_path: Path) -> None:
+    """python-hl7's ``mllp_send`` (a sender we did not write) with the corpus."""
+    names = _accepted_corpus()
+    assert len(names) >= 10
+    messages = [corpus(name, "-PY") for name in names]
+    stream = tmp_path / "corpus.mllp"
+    stream.write_bytes(b"".join(framing.frame(m) for m in messages))
+    sent = subprocess.run([str(Path(sys.executable).parent / "mllp_send"), "--port",
+                           str(hospital.port), "--file", str(stream), "127.0.0.1"],
+                          capture_output=True, timeout=120)
+    assert sent.returncode == 0, sent.stderr.decode(errors="replace")
+    acks = [line for line in sent.stdout.split(b"\r") if line.startswith(b"MSA|")]
+    assert len(acks) == len(messages)
+    for name, message, ack in zip(names, messages, acks, strict=True):
+        control_id = er7.parse(message).control_id
+        # The merge's MRG-1 (67890) was never admitted: AE, journaled, nothing merged.
+        expected = b"AE" if name == "adt_a40_merge.hl7" else b"AA"
+        assert ack.split(b"|")[1:3] == [expected, control_id.encode()], (name, ack)
+        assert hospital.journaled(control_id) == 1
+
+
+def test_hl7apy_built_messages_over_mllp_are_acknowledged(hospital: Hospital) -> None:
+    """A message built and framed by hl7apy (``to_mllp``), its ACK read by hl7apy's parser
+    (hl7apy has no MLLP client: the bytes go over a plain socket)."""
+    from hl7apy.core import Message
+    from hl7apy.parser import parse_message
+
+    message = Message("ADT_A01", version="2.5")
+    message.msh.msh_3 = "HL7APY"
+    message.msh.msh_4 = TORONTO
+    message.msh.msh_7 = "20240315083000"
+    message.msh.msh_9 = "ADT^A01^ADT_A01"
+    message.msh.msh_10 = "HL7APY-0001"
+    message.msh.msh_11 = "P"
+    message.evn.evn_2 = "20240315083000"
+    message.pid.pid_3 = "55555^^^HOSP^MR"
+    message.pid.pid_5 = "APY^TEST"
+    message.pid.pid_7 = "19700101"
+    message.pid.pid_8 = "F"
+    message.pv1.pv1_2 = "I"
+    with hospital.connect() as sock:
+        sock.sendall(message.to_mllp().encode())
+        decoder = framing.MLLPDecoder()
+        acks: list[bytes] = []
+        while not acks:
+            acks.extend(decoder.feed(sock.recv(65536)))
+    ack = parse_message(acks[0].decode(), find_groups=False)
+    assert ack.msa.msa_1.value == "AA", acks[0]
+    assert ack.msa.msa_2.value == "HL7APY-0001"
+    assert hospital.journaled("HL7APY-0001") == 1
 
 
 def test_the_drain_closes_idle_connections_and_health_says_503(

@@ -266,3 +266,20 @@ def test_a_message_that_fails_does_not_fail_its_neighbours(
             assert future.result().ack_code == "AA"
     stored = [journaled(db, er7.parse(p).control_id) for p in payloads]
     assert stored == [1] * 5 + [0] + [1] * 6
+
+
+def test_tls_passed_through_a_balancer_reads_the_proxy_header_first(
+        settings: Settings, db: Database, toronto: int, certificates: Path) -> None:
+    """HAProxy in TCP mode with ``send-proxy-v2`` in front of TLS on the node: the header
+    comes in clear before the handshake; the certificate still names the facility."""
+    settings = settings.replace(mllp_tls_cert=str(certificates / "server.pem"),
+                                mllp_tls_key=str(certificates / "server.key"),
+                                mllp_tls_ca=str(certificates / "ca.pem"),
+                                mllp_proxy_from=BALANCER)
+    context = _client_context(certificates, "toronto")
+    with Running(settings, db, []) as running, running.connect(BALANCER) as raw:
+        raw.sendall(proxy_header.build(TORONTO_NETWORK, 5000, "127.0.0.1", running.port))
+        with context.wrap_socket(raw, server_hostname="127.0.0.1") as sock:
+            sock.sendall(framing.frame(message("-TP")))
+            assert msa_code(read_acks(sock, 1)[0]) == "AA"
+    assert journaled(db, "CB20240315083000001-TP") == 1

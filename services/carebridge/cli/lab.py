@@ -46,8 +46,10 @@ def cluster(nodes: int, port: int | None, workers: int) -> None:
         click.echo(f"HAProxy:     {local.url}  (FacilityService: {local.url}"
                    "/caisi_integrator/ws/FacilityService, PatientSubmission: "
                    f"{local.url}/services/PatientSubmission)")
+        click.echo(f"MLLP:        127.0.0.1:{local.mllp_port}  (HAProxy, TCP; senders are known by "
+                   "address: 'carebridge facility networks NAME --add CIDR')")
         for number, node in enumerate(local.nodes, 1):
-            click.echo(f"node{number}:       {node.url}")
+            click.echo(f"node{number}:       {node.url}  MLLP 127.0.0.1:{node.mllp_port}")
         assert local.settings is not None  # start() built them
         click.echo(f"PostgreSQL:  {local.settings.database_url}")
         click.echo(f"work files:  {local.root}  (register facilities with CAREBRIDGE_DATABASE_URL"

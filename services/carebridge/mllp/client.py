@@ -8,6 +8,7 @@ from __future__ import annotations
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from carebridge.hl7 import framing
@@ -32,8 +33,10 @@ class Answer:
 class MllpClient:
     def __init__(self, host: str, port: int, *, timeout: float = 30.0, retries: int = 5,
                  tls: ssl.SSLContext | None = None, backoff: float = 0.2,
-                 source_address: tuple[str, int] | None = None) -> None:
+                 source_address: tuple[str, int] | None = None,
+                 on_retry: Callable[[str], object] | None = None) -> None:
         self.address = (host, port)
+        self.on_retry = on_retry or (lambda _reason: None)
         self.source_address = source_address
         self.timeout = timeout
         self.retries = retries
@@ -69,6 +72,7 @@ class MllpClient:
                 last = exc
                 self.close()
                 self.reconnects += 1
+                self.on_retry(_reason(exc))
                 time.sleep(min(self.backoff * attempt, 2.0))
         raise NoAcknowledgment(f"no ACK from {self.address[0]}:{self.address[1]} after "
                                f"{self.retries + 1} attempt(s): {last}")
@@ -102,3 +106,10 @@ class MllpClient:
             self._sock = sock
             self._decoder = framing.MLLPDecoder()
         return self._sock
+
+
+def _reason(exc: Exception) -> str:
+    """Why a frame is sent again, short enough to count by (the exercise does)."""
+    if isinstance(exc, NoAcknowledgment):
+        return f"MLLP {exc}"
+    return f"MLLP {type(exc).__name__}"

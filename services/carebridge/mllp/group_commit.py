@@ -2,10 +2,11 @@
 
 One thread takes what the connections queued (up to ``max_batch``; waiting up to
 ``window`` seconds for more while several connections are busy) and runs
-``submit_message`` for each inside a savepoint of one transaction, so one fsync stores
-them all. A message that fails rolls back its savepoint only; it is then retried alone,
-in a transaction of its own, and its neighbours commit without it. If the commit itself
-fails (a deadlock, the database gone), every message of the batch is retried alone.
+``submit_message`` for each in one transaction, so one fsync stores them all. A message
+that fails (a key a concurrent transaction took, a fault) aborts that transaction: its
+neighbours are committed again without it, and it is retried alone, in a transaction of
+its own. If the commit itself fails (a deadlock, the database gone), every message of the
+batch is retried alone.
 Each future is resolved after the commit that stored its message: an ACK is written
 only for what is durable.
 """
@@ -21,7 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from carebridge.hl7.ack import AckError, Outcome
@@ -107,30 +108,33 @@ class GroupCommitter:
         return batch, False
 
     def _commit(self, batch: list[Submission]) -> None:
-        done: list[tuple[Submission, Reply]] = []
-        alone: list[Submission] = []
-        try:
-            with self.db.transaction(writes=True) as session:
-                for item in batch:
-                    try:
-                        with session.begin_nested():
-                            done.append((item, self._process(session, item)))
-                    except IntegrityError:
-                        alone.append(item)
-                    except DBAPIError:
-                        raise
-                    except Exception:
-                        log.exception("a message failed inside a group commit; retrying it "
-                                      "alone")
-                        alone.append(item)
-        except DBAPIError as exc:
-            log.warning("a group commit of %d message(s) failed (%s); committing each "
-                        "alone", len(batch), type(exc).__name__)
-            done, alone = [], batch
-        for item, reply in done:
-            item.future.set_result(reply)
-        for item in alone:
-            self._commit_alone(item)
+        """One transaction for the batch. A message that fails takes the transaction with
+        it (no savepoint per message: two round trips each on PostgreSQL, for a case that
+        is rare); the rest are then committed again without it, and it alone."""
+        remaining = batch
+        while remaining:
+            done: list[tuple[Submission, Reply]] = []
+            try:
+                with self.db.transaction(writes=True) as session:
+                    for item in remaining:
+                        done.append((item, self._process(session, item)))
+            except Exception as exc:
+                if len(done) == len(remaining):  # the commit failed: everyone alone
+                    log.warning("a group commit of %d message(s) failed (%s); committing "
+                                "each alone", len(remaining), type(exc).__name__)
+                    for item in remaining:
+                        self._commit_alone(item)
+                    return
+                failed = remaining[len(done)]
+                if not isinstance(exc, DBAPIError):
+                    log.exception("a message failed inside a group commit; retrying it "
+                                  "alone, and the others without it")
+                remaining = [item for item in remaining if item is not failed]
+                self._commit_alone(failed)
+                continue
+            for item, reply in done:
+                item.future.set_result(reply)
+            return
 
     def _commit_alone(self, item: Submission) -> None:
         try:

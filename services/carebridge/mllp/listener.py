@@ -136,14 +136,18 @@ class Listener:
         connection = _Connection(reader, writer)
         self._connections.add(connection)
         metrics.connection_opened()
+        graceful = False
         try:
-            await self._frames(connection, Peer(peer_address, certificate_name))
+            graceful = await self._frames(connection, Peer(peer_address, certificate_name))
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
             pass
         finally:
             self._connections.discard(connection)
             metrics.connection_closed()
-            await _close(writer, self.settings.write_timeout)
+            if graceful:
+                await _close(writer, self.settings.write_timeout)
+            else:
+                _abort(writer)
 
     async def _proxy_header(self, loop: asyncio.AbstractEventLoop,
                             sock: socket.socket) -> proxy_header.ProxiedPeer:
@@ -161,14 +165,16 @@ class Listener:
                                        "PROXY header")
             data += chunk
 
-    async def _frames(self, connection: _Connection, peer: Peer) -> None:
+    async def _frames(self, connection: _Connection, peer: Peer) -> bool:
+        """Until the connection ends: True if it may close gracefully (EOF, idle, drain),
+        False if it is to be reset (a stuck or broken frame, an ACK not written)."""
         decoder = framing.MLLPDecoder(max_frame=self.max_frame)
         reader, writer = connection.reader, connection.writer
         frames: list[bytes] = []
         while True:
             if not frames:
                 if self._draining.is_set():
-                    return
+                    return True
                 connection.busy = decoder.pending > 0
                 timeout = self.settings.frame_timeout if decoder.pending else (
                     self.settings.idle_timeout or None)
@@ -179,22 +185,23 @@ class Listener:
                         log.warning("MLLP: a frame from %s was not completed within %.0fs; "
                                     "closing (nothing stored)", peer.address,
                                     self.settings.frame_timeout)
-                    return
+                        return False
+                    return True
                 if not data:
                     if decoder.pending:
                         log.info("MLLP: %s disconnected inside a frame (%d bytes, nothing "
                                  "stored)", peer.address, decoder.pending)
-                    return
+                    return True
                 connection.busy = True
                 try:
                     frames = decoder.feed(data)
                 except ParseError as exc:
                     log.warning("MLLP: %s from %s; closing", exc.reason, peer.address)
-                    return
+                    return False
                 continue
             frame = frames.pop(0)
             if not await self._answer(writer, peer, frame):
-                return
+                return False
 
     async def _answer(self, writer: asyncio.StreamWriter, peer: Peer, frame: bytes) -> bool:
         metrics.frame_received(len(frame))
