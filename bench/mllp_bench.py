@@ -83,22 +83,17 @@ def line(name: str, rate: float, latencies: list[float]) -> str:
             f"p99 {cuts[98] * 1000:7.1f} ms")
 
 
-def batch_sizes(node: Node) -> str:
+def commit_counts(node: Node) -> tuple[float, float]:
+    """(commits, messages committed) so far, from the node's /metrics."""
     with urllib.request.urlopen(node.url + "/metrics", timeout=10) as response:
         text = response.read().decode()
-    buckets: dict[str, float] = {}
     count = total = 0.0
     for row in text.splitlines():
-        if row.startswith("carebridge_mllp_commit_batch_size_bucket"):
-            bound = row.split('le="', 1)[1].split('"', 1)[0]
-            buckets[bound] = float(row.rsplit(" ", 1)[1])
-        elif row.startswith("carebridge_mllp_commit_batch_size_count"):
+        if row.startswith("carebridge_mllp_commit_batch_size_count"):
             count = float(row.rsplit(" ", 1)[1])
         elif row.startswith("carebridge_mllp_commit_batch_size_sum"):
             total = float(row.rsplit(" ", 1)[1])
-    largest = next((b for b, n in buckets.items() if n == count), "?")
-    return (f"  group commit: {count:.0f} commits, {total / max(count, 1):.1f} messages "
-            f"per commit on average, the largest <= {largest}")
+    return count, total
 
 
 def main() -> None:
@@ -140,10 +135,14 @@ def main() -> None:
                           "workers")
                     for n in CONNECTIONS:
                         tag = f"{backend[:2].upper()}{n}"
+                        commits, committed = commit_counts(node)
                         rate, latencies = mllp_load(node.mllp_port,
                                                     messages(args.messages, f"M{tag}"), n)
                         figures[f"{backend} mllp {n}"] = rate
-                        print(line(f"MLLP, {n} connection(s)", rate, latencies))
+                        after = commit_counts(node)
+                        print(line(f"MLLP, {n} connection(s)", rate, latencies)
+                              + f"   {(after[1] - committed) / max(after[0] - commits, 1):5.1f}"
+                              " messages/commit")
                         bodies = [envelope('<p:submitMessage xmlns:p="urn:carebridge:'
                                            f'patients:1"><p:er7>{escape(m)}</p:er7>'
                                            "</p:submitMessage>", WSSE)
@@ -152,7 +151,6 @@ def main() -> None:
                                                bodies, n)
                         figures[f"{backend} soap {n}"] = rate
                         print(line(f"submitMessage, {n} client(s)", rate, latencies))
-                    print(batch_sizes(node))
                 finally:
                     node.stop()
                 print(f"  MLLP / submitMessage at 8:  "

@@ -169,10 +169,13 @@ class MllpSettings:
     frame_timeout: float = 30.0
     idle_timeout: float = 0.0
     write_timeout: float = 30.0
-    # Group commit: messages from different connections committed in one transaction,
-    # at most this many, waiting at most commit_window seconds for a batch to fill.
+    # Group commit: messages from different connections committed in one transaction, at
+    # most this many, waiting at most commit_window seconds for a batch to fill (0: take
+    # what is queued; what arrives meanwhile forms the next batch, measured no slower).
     commit_batch: int = 50
-    commit_window: float = 0.002
+    commit_window: float = 0.0
+    # Committer threads per listener process: one works while another waits on the database.
+    commit_threads: int = 2
     # TLS: this certificate and key; with tls_ca, client certificates signed by it name
     # the facility (subject CN = facility name).
     tls_cert: str = ""

@@ -398,3 +398,31 @@ def test_node_metrics_count_the_mllp_door(hospital: Hospital) -> None:
     assert after["carebridge_mllp_commit_batch_size_count"] >= 3
     assert after["carebridge_mllp_received_bytes_total"] > before.get(
         "carebridge_mllp_received_bytes_total", 0)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_carebridge_mllp_runs_the_listener_alone_until_sigterm(
+        hospital: Hospital, tmp_path: Path, workers: int) -> None:
+    from carebridge_lab.net import free_port, wait_listening
+    from carebridge_lab.node import settings_env
+
+    port = free_port()
+    log = (tmp_path / "mllp.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "carebridge", "mllp", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers)], env=settings_env(hospital.node.settings),
+        stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_listening("127.0.0.1", port)
+        with MllpClient("127.0.0.1", port, source_address=(TORONTO_ADDRESS, 0)) as client:
+            for n in range(4):  # over several connections: each process may take some
+                assert client.send(corpus("adt_a01_basic.hl7", f"-ALONE{workers}{n}")).code \
+                    == "AA"
+                client.close()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    text = (tmp_path / "mllp.log").read_text()
+    assert text.count("MLLP listener on") == workers  # each process said it stopped

@@ -250,7 +250,7 @@ def test_a_message_that_fails_does_not_fail_its_neighbours(
     _poison_trigger(db)
     batches: list[int] = []
     committer = GroupCommitter(db, submit_policy(settings), Senders(ttl=0), max_batch=50,
-                               window=0.0, observe_batch=batches.append)
+                               window=0.0, threads=1, observe_batch=batches.append)
     peer = Peer(TORONTO_NETWORK)
     payloads = [message(f"-N{n}" if n != 5 else "-POISON") for n in range(12)]
     futures = [committer.submit(peer, read_header(p), p) for p in payloads]

@@ -50,7 +50,7 @@ class Submission:
 
 class GroupCommitter:
     def __init__(self, db: Database, policy: SubmitPolicy, senders: Senders, *,
-                 max_batch: int = 50, window: float = 0.002,
+                 max_batch: int = 50, window: float = 0.0, threads: int = 2,
                  observe_batch: Callable[[int], None] | None = None) -> None:
         self.db = db
         self.policy = policy
@@ -59,11 +59,15 @@ class GroupCommitter:
         self.window = window
         self._observe = observe_batch or (lambda _size: None)
         self._queue: queue.SimpleQueue[Submission | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="mllp-commit", daemon=True)
+        # More than one: while one waits on the database (a round trip, the fsync of a
+        # commit), another works on its batch.
+        self._threads = [threading.Thread(target=self._run, name=f"mllp-commit-{n}",
+                                          daemon=True) for n in range(max(1, threads))]
         self._last_batch = 0
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
     def submit(self, peer: Peer, header: Header, payload: bytes) -> Future[Reply]:
         submission = Submission(peer, header, payload)
@@ -72,8 +76,12 @@ class GroupCommitter:
 
     def close(self, timeout: float | None = None) -> None:
         """After what is queued is committed (or ``timeout`` passed)."""
-        self._queue.put(None)
-        self._thread.join(timeout)
+        for _ in self._threads:
+            self._queue.put(None)
+        deadline = time.monotonic() + (timeout if timeout is not None else 1e9)
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(max(0.0, deadline - time.monotonic()))
 
     def _run(self) -> None:
         while True:

@@ -60,6 +60,7 @@ def run_listener(settings: Settings, bind: str,
     committer = GroupCommitter(database, submit_policy(settings), Senders(),
                                max_batch=settings.mllp.commit_batch,
                                window=settings.mllp.commit_window,
+                               threads=settings.mllp.commit_threads,
                                observe_batch=metrics.batch_committed)
     committer.start()
     listener = Listener(committer, settings.mllp,
