@@ -58,3 +58,28 @@ def test_import_shows_progress_bars_on_a_terminal(tmp_path: Path, make_push: Pus
     assert "━" in text  # rich's bar
     assert "files" in text and "1/1" in text
     assert f"{push.main.name}: COMPLETED" in text
+
+
+def test_facility_mllp_networks_are_added_listed_changed_and_checked(tmp_path: Path) -> None:
+    settings: Settings = make_settings(tmp_path, f"sqlite:///{tmp_path}/cli.sqlite")
+    assert carebridge("db", "upgrade", settings=settings).returncode == 0
+    bad = carebridge("facility", "add", "clinic-a", "--password", "pw", "--mllp-network",
+                     "10.1.2.3/16", settings=settings)
+    assert bad.returncode == 1 and "is not a network" in bad.stderr  # host bits set
+    assert json.loads(carebridge("facility", "list", "--json", settings=settings).stdout) == []
+
+    added = carebridge("facility", "add", "clinic-a", "--password", "pw", "--mllp-network",
+                       "10.1.0.0/16", "--mllp-network", "192.168.7.9", settings=settings)
+    assert added.returncode == 0, added.stderr
+    (listed,) = json.loads(carebridge("facility", "list", "--json", settings=settings).stdout)
+    assert listed["mllp_networks"] == ["10.1.0.0/16", "192.168.7.9/32"]
+
+    changed = carebridge("facility", "networks", "clinic-a", "--add", "10.2.0.0/24",
+                         "--remove", "10.1.0.0/16", settings=settings)
+    assert changed.returncode == 0, changed.stderr
+    assert changed.stdout.split() == ["192.168.7.9/32", "10.2.0.0/24"]
+    again = carebridge("facility", "networks", "clinic-a", "--add", "10.2.0.0/24",
+                       settings=settings)
+    assert again.stdout.split() == ["192.168.7.9/32", "10.2.0.0/24"]  # no duplicate
+    nobody = carebridge("facility", "networks", "clinic-z", settings=settings)
+    assert nobody.returncode == 1 and "no facility 'clinic-z'" in nobody.stderr

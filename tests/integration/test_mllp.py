@@ -353,10 +353,18 @@ def test_the_drain_closes_idle_connections_and_health_says_503(
     try:
         idle = socket.create_connection(("127.0.0.1", node.mllp_port), timeout=10,
                                         source_address=(TORONTO_ADDRESS, 0))
-        with MllpClient("127.0.0.1", node.mllp_port, source_address=(TORONTO_ADDRESS, 0)
-                        ) as client:
-            assert client.send(corpus("adt_a01_basic.hl7", "-DR")).code == "AA"
-        os.kill(node.process.pid, signal.SIGTERM)
+        busy = socket.create_connection(("127.0.0.1", node.mllp_port), timeout=10,
+                                        source_address=(TORONTO_ADDRESS, 0))
+        in_flight = corpus("adt_a01_basic.hl7", "-DR")
+        busy.sendall(framing.frame(in_flight))
+        os.kill(node.process.pid, signal.SIGTERM)  # with that frame in flight
+        decoder, acks = framing.MLLPDecoder(), []
+        while not acks:
+            acks = decoder.feed(busy.recv(65536))
+        assert msa_code(acks[0]) == "AA"
+        busy.settimeout(5)
+        assert busy.recv(100) == b""  # answered, then closed by the node
+        assert hospital.journaled(er7.parse(in_flight).control_id) == 1
         idle.settimeout(5)
         assert idle.recv(100) == b""  # closed by the node: the sender reconnects elsewhere
         import urllib.error
