@@ -72,9 +72,14 @@ def _version(version: str) -> str:
         return DEFAULT_VERSION
     if definitions.is_supported(version):
         return version
-    _log.warning("HL7 version %.20r has no definitions: writing v2.xml with positional "
-                 "names (SEG.n, SEG.n.m)", version)
+    if version not in _warned and len(_warned) < 64:  # once per version: a feed repeats it
+        _warned.add(version)
+        _log.warning("HL7 version %.20r has no definitions: writing v2.xml with positional "
+                     "names (SEG.n, SEG.n.m)", version)
     return ""
+
+
+_warned: set[str] = set()
 
 
 def _write_shape(out: list[str], shape: grouping.Shape, segments: list[Segment],
