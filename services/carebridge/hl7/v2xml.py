@@ -28,7 +28,7 @@ from lxml import etree
 
 from carebridge.hl7 import definitions, grouping
 from carebridge.hl7.er7 import Message, Segment
-from carebridge.hl7.escape import Escape, join_escapes, split_escapes
+from carebridge.hl7.escape import Escape, escape, join_escapes, split_escapes
 from carebridge.hl7.exceptions import REQUIRED_FIELD_MISSING, Location, ParseError
 
 NAMESPACE = "urn:hl7-org:v2xml"
@@ -297,20 +297,49 @@ def from_xml(data: bytes | str | etree._Element) -> Message:
             or len(fields[1]) != 1 or len(fields[2]) not in (3, 4, 5)):
         raise ParseError("MSH.1 and MSH.2 must hold the delimiters", Location("MSH", 1, 2))
     delims = fields[1] + fields[2]
-    return Message([Segment([_render_field(f, delims) for f in raw]) for raw in segments],
-                   delims)
+    special = _special(delims)
+    return Message([Segment([_render_field(f, delims, special) for f in raw])
+                    for raw in segments], delims)
 
 
 # A segment as read from v2.xml: its id, then each field as text (MSH.1, MSH.2) or as the
 # elements of its repetitions, rendered to ER7 once the delimiters are known.
 _RawSegment = list[str | list[etree._Element]]
 
+# Reading is a hot path too. Each element costs lxml calls (its tag, text, children), so
+# what a tag means is worked out once per distinct tag (_number), an element with text and
+# no children (most of them) takes a short path, and text goes through escape() only when
+# it holds a delimiter or a line break (_special).
+_ESCAPE = -1  # _number() of an <escape V="..."/>
+_NUMBERS: dict[str, int] = {}  # tag -> _number(tag), for the first tags seen
+_NUMBERS_MAX = 4096  # untrusted documents can name any tags: the cache stays bounded
+
+
+def _number(tag: str) -> int:
+    """A tag's position (its name's last number), _ESCAPE, or 0 for neither."""
+    name = tag[len(_NS):] if tag.startswith(_NS) else tag
+    if name == "escape":
+        number = _ESCAPE
+    else:
+        digits = name.rpartition(".")[2]
+        number = int(digits) if digits.isdigit() else 0
+    if number and len(_NUMBERS) < _NUMBERS_MAX:
+        _NUMBERS[tag] = number
+    return number
+
+
+@lru_cache(maxsize=64)
+def _special(delims: str) -> re.Pattern[str]:
+    """Matches the characters escape() rewrites: the delimiters, CR and LF."""
+    return re.compile("[" + re.escape(delims) + "\r\n]")
+
 
 def _collect(parent: etree._Element, segments: list[_RawSegment]) -> None:
     for child in parent:
-        if not isinstance(child.tag, str):
+        tag = child.tag
+        if not isinstance(tag, str):
             continue
-        local = child.tag[len(_NS):] if child.tag.startswith(_NS) else child.tag
+        local = tag[len(_NS):] if tag.startswith(_NS) else tag
         if len(local) == 3 and "." not in local:
             segments.append(_segment(local, child))
         else:
@@ -319,13 +348,17 @@ def _collect(parent: etree._Element, segments: list[_RawSegment]) -> None:
 
 def _segment(seg_id: str, element: etree._Element) -> _RawSegment:
     fields: _RawSegment = [seg_id]
+    msh = seg_id == "MSH"
     for child in element:
-        if not isinstance(child.tag, str):
+        tag = child.tag
+        if not isinstance(tag, str):
             continue
-        number = _position(child, seg_id)
+        number = _NUMBERS.get(tag) or _number(tag)
+        if number < 1:
+            raise _unpositioned(child, seg_id)
         while len(fields) <= number:
             fields.append([])
-        if seg_id == "MSH" and number in (1, 2):
+        if msh and number < 3:
             fields[number] = child.text or ""
         else:
             repetitions = fields[number]
@@ -334,37 +367,61 @@ def _segment(seg_id: str, element: etree._Element) -> _RawSegment:
     return fields
 
 
-def _render_field(value: str | list[etree._Element], delims: str) -> str:
-    if isinstance(value, str):
+def _render_field(value: str | list[etree._Element], delims: str,
+                  special: re.Pattern[str]) -> str:
+    if isinstance(value, str):  # MSH.1, MSH.2
         return value
-    return delims[2].join(_render(rep, delims, 1) for rep in value)
+    if len(value) == 1:
+        return _render(value[0], delims, special, 1)
+    if not value:  # an absent field
+        return ""
+    return delims[2].join([_render(rep, delims, special, 1) for rep in value])
 
 
-def _render(element: etree._Element, delims: str, level: int) -> str:
+def _render(element: etree._Element, delims: str, special: re.Pattern[str], level: int) -> str:
     """Text of a field repetition (level 1), component (2) or subcomponent (3)."""
-    children = [c for c in element if isinstance(c.tag, str) and _local(c) != "escape"]
-    if not children:
-        return _mixed_text(element, delims)
+    if not len(element):  # no children of any kind: its text is all there is
+        text = element.text
+        if not text:
+            return ""
+        return escape(text, delims) if special.search(text) else text
     if level >= 3:
-        return _first_leaf(element, children, delims)
-    sep = delims[1] if level == 1 else delims[4:5]
+        return _subcomponent(element, delims, special)
     parts: list[str] = []
-    for child in children:
-        index = _position(child, None)
-        while len(parts) < index:
-            parts.append("")
-        parts[index - 1] = _render(child, delims, level + 1)
+    for child in element:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        number = _NUMBERS.get(tag) or _number(tag)
+        if number == _ESCAPE:
+            continue
+        if not number:
+            raise _unpositioned(child, None)
+        text = _render(child, delims, special, level + 1)
+        if number == len(parts) + 1:
+            parts.append(text)
+        else:
+            while len(parts) < number:
+                parts.append("")
+            parts[number - 1] = text
+    if not parts:  # text and escapes only
+        return _mixed_text(element, delims)
+    sep = delims[1] if level == 1 else delims[4:5]
     if len(parts) > 1 and not sep:
         raise ParseError(f"element {_local(element)} has subcomponents, but MSH.2 names no "
                          "subcomponent separator")
     return sep.join(parts)
 
 
-def _first_leaf(element: etree._Element, children: list[etree._Element], delims: str) -> str:
-    """A subcomponent whose datatype nests further carries its text in its first leaf."""
+def _subcomponent(element: etree._Element, delims: str, special: re.Pattern[str]) -> str:
+    """A subcomponent with child elements: mixed text, or a datatype that nests further."""
+    children = [c for c in element if isinstance(c.tag, str) and _local(c) != "escape"]
+    if not children:
+        return _mixed_text(element, delims)
     if len(children) != 1 or _position(children[0], None) != 1:
         raise ParseError(f"element {_local(element)} nests deeper than subcomponents")
-    return _render(children[0], delims, 3)
+    # Its text is in its first leaf.
+    return _render(children[0], delims, special, 3)
 
 
 def _mixed_text(element: etree._Element, delims: str) -> str:
@@ -387,9 +444,12 @@ def _local(element: etree._Element) -> str:
 
 
 def _position(element: etree._Element, seg_id: str | None) -> int:
-    name = _local(element)
-    _, _, number = name.rpartition(".")
-    if not number.isdigit() or int(number) < 1:
-        raise ParseError(f"element {name} does not end in a position number",
-                         Location(seg_id) if seg_id else None)
-    return int(number)
+    number = _number(str(element.tag))
+    if number < 1:
+        raise _unpositioned(element, seg_id)
+    return number
+
+
+def _unpositioned(element: etree._Element, seg_id: str | None) -> ParseError:
+    return ParseError(f"element {_local(element)} does not end in a position number",
+                      Location(seg_id) if seg_id else None)
