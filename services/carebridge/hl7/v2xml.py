@@ -23,6 +23,7 @@ import logging
 import re
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
+from typing import TypeVar
 
 from lxml import etree
 
@@ -265,11 +266,14 @@ def _parser() -> etree.XMLParser:
                            huge_tree=False, remove_comments=True, remove_pis=True)
 
 
+_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)  # as bytes.upper(): ASCII letters only
+
+
 def parse_xml(data: bytes | str) -> etree._Element:
     """Untrusted v2.xml to an element; DOCTYPEs are refused, never loaded."""
     if isinstance(data, str):
         data = data.encode("utf-8")
-    if b"<!DOCTYPE" in data[:4096].upper():
+    if _DOCTYPE.search(data, 0, 4096):
         raise ParseError("DOCTYPE declarations are not allowed in HL7 v2 XML")
     try:
         root = etree.fromstring(data, _parser())
@@ -292,31 +296,38 @@ def from_xml(data: bytes | str | etree._Element) -> Message:
     if not segments or segments[0][0] != "MSH":
         raise ParseError("the first segment must be MSH", Location("MSH", 1))
     fields = segments[0]
-    # MSH.1 and MSH.2 are text when present (see _segment), else still an empty list.
+    # MSH.1 and MSH.2 are text (see _segment), "" when absent.
     if (len(fields) < 3 or not isinstance(fields[1], str) or not isinstance(fields[2], str)
             or len(fields[1]) != 1 or len(fields[2]) not in (3, 4, 5)):
         raise ParseError("MSH.1 and MSH.2 must hold the delimiters", Location("MSH", 1, 2))
     delims = fields[1] + fields[2]
     special = _special(delims)
-    return Message([Segment([_render_field(f, delims, special) for f in raw])
-                    for raw in segments], delims)
+    return Message([Segment(_render_segment(raw, delims, special)) for raw in segments],
+                   delims)
 
 
-# A segment as read from v2.xml: its id, then each field as text (MSH.1, MSH.2) or as the
-# elements of its repetitions, rendered to ER7 once the delimiters are known.
+# A segment as read from v2.xml: its id, then each field as text (MSH.1, MSH.2, "" for an
+# absent one) or as the elements of its repetitions, rendered to ER7 once the delimiters
+# are known.
 _RawSegment = list[str | list[etree._Element]]
+_T = TypeVar("_T")
 
 # Reading is a hot path too. Each element costs lxml calls (its tag, text, children), so
 # what a tag means is worked out once per distinct tag (_number), an element with text and
 # no children (most of them) takes a short path, and text goes through escape() only when
 # it holds a delimiter or a line break (_special).
-_ESCAPE = -1  # _number() of an <escape V="..."/>
-_NUMBERS: dict[str, int] = {}  # tag -> _number(tag), for the first tags seen
+_OTHER = -1  # _number() of a comment, processing instruction or entity (not an element)
+_ESCAPE = -2  # _number() of an <escape V="..."/>
+# tag -> _number(tag), for the first tags seen (a comment's tag is the Comment factory).
+_NUMBERS: dict[object, int] = {etree.Comment: _OTHER, etree.ProcessingInstruction: _OTHER,
+                               etree.Entity: _OTHER}
 _NUMBERS_MAX = 4096  # untrusted documents can name any tags: the cache stays bounded
 
 
-def _number(tag: str) -> int:
-    """A tag's position (its name's last number), _ESCAPE, or 0 for neither."""
+def _number(tag: object) -> int:
+    """A tag's position (its name's last number), _ESCAPE, _OTHER, or 0 for none of them."""
+    if not isinstance(tag, str):
+        return _OTHER
     name = tag[len(_NS):] if tag.startswith(_NS) else tag
     if name == "escape":
         number = _ESCAPE
@@ -335,7 +346,7 @@ def _special(delims: str) -> re.Pattern[str]:
 
 
 def _collect(parent: etree._Element, segments: list[_RawSegment]) -> None:
-    for child in parent:
+    for child in parent[:]:
         tag = child.tag
         if not isinstance(tag, str):
             continue
@@ -349,61 +360,72 @@ def _collect(parent: etree._Element, segments: list[_RawSegment]) -> None:
 def _segment(seg_id: str, element: etree._Element) -> _RawSegment:
     fields: _RawSegment = [seg_id]
     msh = seg_id == "MSH"
-    for child in element:
+    for child in element[:]:
         tag = child.tag
-        if not isinstance(tag, str):
-            continue
         number = _NUMBERS.get(tag) or _number(tag)
         if number < 1:
+            if number == _OTHER:
+                continue
             raise _unpositioned(child, seg_id)
-        while len(fields) <= number:
-            fields.append([])
         if msh and number < 3:
-            fields[number] = child.text or ""
-        else:
-            repetitions = fields[number]
-            assert isinstance(repetitions, list)  # only MSH.1 and MSH.2 are text
+            _put(fields, number, child.text or "", "")
+        elif number == len(fields):  # the next field, the usual order
+            fields.append([child])
+        elif number < len(fields) and isinstance(repetitions := fields[number], list):
             repetitions.append(child)
+        else:
+            _put(fields, number, [child], "")
     return fields
 
 
-def _render_field(value: str | list[etree._Element], delims: str,
-                  special: re.Pattern[str]) -> str:
-    if isinstance(value, str):  # MSH.1, MSH.2
-        return value
-    if len(value) == 1:
-        return _render(value[0], delims, special, 1)
-    if not value:  # an absent field
-        return ""
-    return delims[2].join([_render(rep, delims, special, 1) for rep in value])
+def _put(items: list[_T], index: int, item: _T, absent: _T) -> None:
+    """items[index] = item, padding with ``absent`` (fields or components) up to it."""
+    if index >= len(items):
+        items.extend([absent] * (index - len(items)))
+        items.append(item)
+    else:
+        items[index] = item
+
+
+def _render_segment(raw: _RawSegment, delims: str, special: re.Pattern[str]) -> list[str]:
+    """The ER7 fields of a segment read by _segment."""
+    rep_sep = delims[2]
+    fields = []
+    for value in raw:
+        if isinstance(value, str):  # the segment id, MSH.1, MSH.2, an absent field
+            fields.append(value)
+        elif len(value) == 1:
+            fields.append(_render(value[0], delims, special, 1))
+        else:
+            fields.append(rep_sep.join([_render(rep, delims, special, 1) for rep in value]))
+    return fields
 
 
 def _render(element: etree._Element, delims: str, special: re.Pattern[str], level: int) -> str:
     """Text of a field repetition (level 1), component (2) or subcomponent (3)."""
     if not len(element):  # no children of any kind: its text is all there is
-        text = element.text
-        if not text:
-            return ""
-        return escape(text, delims) if special.search(text) else text
+        return _leaf_text(element, delims, special)
     if level >= 3:
         return _subcomponent(element, delims, special)
     parts: list[str] = []
-    for child in element:
+    # element[:] is lxml's quickest way to its children (comments and PIs too, as iterating).
+    for child in element[:]:
         tag = child.tag
-        if not isinstance(tag, str):
-            continue
         number = _NUMBERS.get(tag) or _number(tag)
-        if number == _ESCAPE:
-            continue
-        if not number:
+        if number < 1:
+            if number:  # an escape, comment or PI
+                continue
             raise _unpositioned(child, None)
-        text = _render(child, delims, special, level + 1)
-        if number == len(parts) + 1:
+        if len(child):
+            text = _render(child, delims, special, level + 1)
+        else:  # as _leaf_text(), inline: most components are text only
+            text = child.text or ""
+            if text and special.search(text):
+                text = escape(text, delims)
+        if number == len(parts) + 1:  # the next one, the usual order
             parts.append(text)
         else:
-            while len(parts) < number:
-                parts.append("")
-            parts[number - 1] = text
+            _put(parts, number - 1, text, "")
     if not parts:  # text and escapes only
         return _mixed_text(element, delims)
     sep = delims[1] if level == 1 else delims[4:5]
@@ -411,6 +433,14 @@ def _render(element: etree._Element, delims: str, special: re.Pattern[str], leve
         raise ParseError(f"element {_local(element)} has subcomponents, but MSH.2 names no "
                          "subcomponent separator")
     return sep.join(parts)
+
+
+def _leaf_text(element: etree._Element, delims: str, special: re.Pattern[str]) -> str:
+    """_mixed_text() of an element without children, the common case, made quick."""
+    text = element.text
+    if not text:
+        return ""
+    return escape(text, delims) if special.search(text) else text
 
 
 def _subcomponent(element: etree._Element, delims: str, special: re.Pattern[str]) -> str:
