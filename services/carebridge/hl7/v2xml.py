@@ -301,15 +301,15 @@ def from_xml(data: bytes | str | etree._Element) -> Message:
             or len(fields[1]) != 1 or len(fields[2]) not in (3, 4, 5)):
         raise ParseError("MSH.1 and MSH.2 must hold the delimiters", Location("MSH", 1, 2))
     delims = fields[1] + fields[2]
-    special = _special(delims)
+    special = _escapes_needed(root, delims)
     return Message([Segment(_render_segment(raw, delims, special)) for raw in segments],
                    delims)
 
 
 # A segment as read from v2.xml: its id, then each field as text (MSH.1, MSH.2, "" for an
-# absent one) or as the elements of its repetitions, rendered to ER7 once the delimiters
-# are known.
-_RawSegment = list[str | list[etree._Element]]
+# absent one), its element, or the elements of its repetitions, rendered to ER7 once the
+# delimiters are known.
+_RawSegment = list[str | etree._Element | list[etree._Element]]
 _T = TypeVar("_T")
 
 # Reading is a hot path too. Each element costs lxml calls (its tag, text, children), so
@@ -345,6 +345,17 @@ def _special(delims: str) -> re.Pattern[str]:
     return re.compile("[" + re.escape(delims) + "\r\n]")
 
 
+def _escapes_needed(root: etree._Element, delims: str) -> re.Pattern[str] | None:
+    """_special(delims), or None when no text but MSH.1 and MSH.2 holds such a character.
+
+    One count over all of the document's text (lxml joins it in C) spares the search in
+    each element's text: in most messages MSH.1 and MSH.2 are the only hits.
+    """
+    special = _special(delims)
+    text = etree.tostring(root, method="text", encoding=str)
+    return special if len(special.findall(text)) > len(delims) else None
+
+
 def _collect(parent: etree._Element, segments: list[_RawSegment]) -> None:
     for child in parent[:]:
         tag = child.tag
@@ -370,11 +381,14 @@ def _segment(seg_id: str, element: etree._Element) -> _RawSegment:
         if msh and number < 3:
             _put(fields, number, child.text or "", "")
         elif number == len(fields):  # the next field, the usual order
-            fields.append([child])
-        elif number < len(fields) and isinstance(repetitions := fields[number], list):
-            repetitions.append(child)
+            fields.append(child)
+        elif number < len(fields) and not isinstance(earlier := fields[number], str):
+            if isinstance(earlier, list):  # a third repetition or more
+                earlier.append(child)
+            else:
+                fields[number] = [earlier, child]
         else:
-            _put(fields, number, [child], "")
+            _put(fields, number, child, "")
     return fields
 
 
@@ -387,21 +401,23 @@ def _put(items: list[_T], index: int, item: _T, absent: _T) -> None:
         items[index] = item
 
 
-def _render_segment(raw: _RawSegment, delims: str, special: re.Pattern[str]) -> list[str]:
+def _render_segment(raw: _RawSegment, delims: str, special: re.Pattern[str] | None
+                    ) -> list[str]:
     """The ER7 fields of a segment read by _segment."""
     rep_sep = delims[2]
     fields = []
     for value in raw:
         if isinstance(value, str):  # the segment id, MSH.1, MSH.2, an absent field
             fields.append(value)
-        elif len(value) == 1:
-            fields.append(_render(value[0], delims, special, 1))
-        else:
+        elif isinstance(value, list):
             fields.append(rep_sep.join([_render(rep, delims, special, 1) for rep in value]))
+        else:
+            fields.append(_render(value, delims, special, 1))
     return fields
 
 
-def _render(element: etree._Element, delims: str, special: re.Pattern[str], level: int) -> str:
+def _render(element: etree._Element, delims: str, special: re.Pattern[str] | None,
+            level: int) -> str:
     """Text of a field repetition (level 1), component (2) or subcomponent (3)."""
     if not len(element):  # no children of any kind: its text is all there is
         return _leaf_text(element, delims, special)
@@ -420,7 +436,7 @@ def _render(element: etree._Element, delims: str, special: re.Pattern[str], leve
             text = _render(child, delims, special, level + 1)
         else:  # as _leaf_text(), inline: most components are text only
             text = child.text or ""
-            if text and special.search(text):
+            if text and special and special.search(text):
                 text = escape(text, delims)
         if number == len(parts) + 1:  # the next one, the usual order
             parts.append(text)
@@ -435,15 +451,16 @@ def _render(element: etree._Element, delims: str, special: re.Pattern[str], leve
     return sep.join(parts)
 
 
-def _leaf_text(element: etree._Element, delims: str, special: re.Pattern[str]) -> str:
+def _leaf_text(element: etree._Element, delims: str, special: re.Pattern[str] | None) -> str:
     """_mixed_text() of an element without children, the common case, made quick."""
     text = element.text
     if not text:
         return ""
-    return escape(text, delims) if special.search(text) else text
+    return escape(text, delims) if special and special.search(text) else text
 
 
-def _subcomponent(element: etree._Element, delims: str, special: re.Pattern[str]) -> str:
+def _subcomponent(element: etree._Element, delims: str, special: re.Pattern[str] | None
+                  ) -> str:
     """A subcomponent with child elements: mixed text, or a datatype that nests further."""
     children = [c for c in element if isinstance(c.tag, str) and _local(c) != "escape"]
     if not children:
