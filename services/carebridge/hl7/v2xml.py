@@ -312,10 +312,11 @@ def from_xml(data: bytes | str | etree._Element) -> Message:
 _RawSegment = list[str | etree._Element | list[etree._Element]]
 _T = TypeVar("_T")
 
-# Reading is a hot path too. Each element costs lxml calls (its tag, text, children), so
-# what a tag means is worked out once per distinct tag (_number), an element with text and
-# no children (most of them) takes a short path, and text goes through escape() only when
-# it holds a delimiter or a line break (_special).
+# Reading is a hot path too, and each element costs Python work and lxml calls (its tag,
+# text, children). So what a tag means is worked out once per distinct tag (_number), an
+# element with text and no children (most of them) takes a short path, fields and
+# components in position order are appended, and text goes through escape() only when the
+# document has a delimiter or line break outside MSH.1 and MSH.2 (_escapes_needed).
 _OTHER = -1  # _number() of a comment, processing instruction or entity (not an element)
 _ESCAPE = -2  # _number() of an <escape V="..."/>
 # tag -> _number(tag), for the first tags seen (a comment's tag is the Comment factory).
