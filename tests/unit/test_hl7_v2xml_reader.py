@@ -110,3 +110,23 @@ def test_many_distinct_names_do_not_grow_the_reader_without_bound() -> None:
     segment = read(f"<ZZZ>{fields}</ZZZ>")[1]
     assert segment.split("|")[-1] == str(v2xml._NUMBERS_MAX + 199)
     assert len(v2xml._NUMBERS) <= v2xml._NUMBERS_MAX + 3  # + comment, PI and entity
+
+
+@pytest.mark.parametrize(("body", "path", "raw"), [
+    ("<PID><PID.8>F&amp;M</PID.8></PID>", "PID-8", "F\\T\\M"),
+    ("<PID><PID.5><XPN.2>A^B</XPN.2></PID.5></PID>", "PID-5.2", "A\\S\\B"),
+    ("<PID><PID.3><CX.4><HD.1>H~I</HD.1></CX.4></PID.3></PID>", "PID-3.4.1", "H\\R\\I"),
+    ("<PID><PID.11><XAD.1><SAD.1>1 A|B ST</SAD.1></XAD.1></PID.11></PID>", "PID-11.1.1",
+     "1 A\\F\\B ST"),
+    ("<PID><PID.13>a&#13;b</PID.13></PID>", "PID-13", "a\\X0D\\b"),
+])
+def test_one_delimiter_anywhere_outside_msh_1_and_2_is_escaped(body: str, path: str,
+                                                                 raw: str) -> None:
+    assert v2xml.from_xml(HEAD + body + "</ADT_A01>").raw(path) == raw
+
+
+def test_a_second_msh_1_or_msh_2_does_not_hide_a_delimiter_elsewhere() -> None:
+    head = HEAD.replace("<MSH.1>|</MSH.1>", "<MSH.1>|</MSH.1><MSH.1>|</MSH.1>")
+    assert read("<PID><PID.8>F|M</PID.8></PID>", head)[1] == "PID||||||||F\\F\\M"
+    head = HEAD.replace("</MSH.2>", "</MSH.2><MSH.2>^~\\&amp;</MSH.2>")
+    assert read("<PID><PID.8>F&amp;M</PID.8></PID>", head)[1] == "PID||||||||F\\T\\M"
