@@ -23,12 +23,13 @@ import logging
 import re
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
+from typing import TypeVar
 
 from lxml import etree
 
 from carebridge.hl7 import definitions, grouping
 from carebridge.hl7.er7 import Message, Segment
-from carebridge.hl7.escape import Escape, join_escapes, split_escapes
+from carebridge.hl7.escape import Escape, escape, join_escapes, split_escapes
 from carebridge.hl7.exceptions import REQUIRED_FIELD_MISSING, Location, ParseError
 
 NAMESPACE = "urn:hl7-org:v2xml"
@@ -270,11 +271,14 @@ def _parser() -> etree.XMLParser:
                            huge_tree=False, remove_comments=True, remove_pis=True)
 
 
+_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)  # as bytes.upper(): ASCII letters only
+
+
 def parse_xml(data: bytes | str) -> etree._Element:
     """Untrusted v2.xml to an element; DOCTYPEs are refused, never loaded."""
     if isinstance(data, str):
         data = data.encode("utf-8")
-    if b"<!DOCTYPE" in data[:4096].upper():
+    if _DOCTYPE.search(data, 0, 4096):
         raise ParseError("DOCTYPE declarations are not allowed in HL7 v2 XML")
     try:
         root = etree.fromstring(data, _parser())
@@ -297,25 +301,73 @@ def from_xml(data: bytes | str | etree._Element) -> Message:
     if not segments or segments[0][0] != "MSH":
         raise ParseError("the first segment must be MSH", Location("MSH", 1))
     fields = segments[0]
-    # MSH.1 and MSH.2 are text when present (see _segment), else still an empty list.
+    # MSH.1 and MSH.2 are text (see _segment), "" when absent.
     if (len(fields) < 3 or not isinstance(fields[1], str) or not isinstance(fields[2], str)
             or len(fields[1]) != 1 or len(fields[2]) not in (3, 4, 5)):
         raise ParseError("MSH.1 and MSH.2 must hold the delimiters", Location("MSH", 1, 2))
     delims = fields[1] + fields[2]
-    return Message([Segment([_render_field(f, delims) for f in raw]) for raw in segments],
+    special = _escapes_needed(root, delims)
+    return Message([Segment(_render_segment(raw, delims, special)) for raw in segments],
                    delims)
 
 
-# A segment as read from v2.xml: its id, then each field as text (MSH.1, MSH.2) or as the
-# elements of its repetitions, rendered to ER7 once the delimiters are known.
-_RawSegment = list[str | list[etree._Element]]
+# A segment as read from v2.xml: its id, then each field as text (MSH.1, MSH.2, "" for an
+# absent one), its element, or the elements of its repetitions, rendered to ER7 once the
+# delimiters are known.
+_RawSegment = list[str | etree._Element | list[etree._Element]]
+_T = TypeVar("_T")
+
+# Reading is a hot path too, and each element costs Python work and lxml calls (its tag,
+# text, children). So what a tag means is worked out once per distinct tag (_number), an
+# element with text and no children (most of them) takes a short path, fields and
+# components in position order are appended, and text goes through escape() only when the
+# document has a delimiter or line break outside MSH.1 and MSH.2 (_escapes_needed).
+_OTHER = -1  # _number() of a comment, processing instruction or entity (not an element)
+_ESCAPE = -2  # _number() of an <escape V="..."/>
+# tag -> _number(tag), for the first tags seen (a comment's tag is the Comment factory).
+_NUMBERS: dict[object, int] = {etree.Comment: _OTHER, etree.ProcessingInstruction: _OTHER,
+                               etree.Entity: _OTHER}
+_NUMBERS_MAX = 4096  # untrusted documents can name any tags: the cache stays bounded
+
+
+def _number(tag: object) -> int:
+    """A tag's position (its name's last number), _ESCAPE, _OTHER, or 0 for none of them."""
+    if not isinstance(tag, str):
+        return _OTHER
+    name = tag[len(_NS):] if tag.startswith(_NS) else tag
+    if name == "escape":
+        number = _ESCAPE
+    else:
+        digits = name.rpartition(".")[2]
+        number = int(digits) if digits.isdigit() else 0
+    if number and len(_NUMBERS) < _NUMBERS_MAX:
+        _NUMBERS[tag] = number
+    return number
+
+
+@lru_cache(maxsize=64)
+def _special(delims: str) -> re.Pattern[str]:
+    """Matches the characters escape() rewrites: the delimiters, CR and LF."""
+    return re.compile("[" + re.escape(delims) + "\r\n]")
+
+
+def _escapes_needed(root: etree._Element, delims: str) -> re.Pattern[str] | None:
+    """_special(delims), or None when no text but MSH.1 and MSH.2 holds such a character.
+
+    One count over all of the document's text (lxml joins it in C) spares the search in
+    each element's text: in most messages MSH.1 and MSH.2 are the only hits.
+    """
+    special = _special(delims)
+    text = etree.tostring(root, method="text", encoding=str)
+    return special if len(special.findall(text)) > len(delims) else None
 
 
 def _collect(parent: etree._Element, segments: list[_RawSegment]) -> None:
-    for child in parent:
-        if not isinstance(child.tag, str):
+    for child in parent[:]:
+        tag = child.tag
+        if not isinstance(tag, str):
             continue
-        local = child.tag[len(_NS):] if child.tag.startswith(_NS) else child.tag
+        local = tag[len(_NS):] if tag.startswith(_NS) else tag
         if len(local) == 3 and "." not in local:
             segments.append(_segment(local, child))
         else:
@@ -324,52 +376,105 @@ def _collect(parent: etree._Element, segments: list[_RawSegment]) -> None:
 
 def _segment(seg_id: str, element: etree._Element) -> _RawSegment:
     fields: _RawSegment = [seg_id]
-    for child in element:
-        if not isinstance(child.tag, str):
-            continue
-        number = _position(child, seg_id)
-        while len(fields) <= number:
-            fields.append([])
-        if seg_id == "MSH" and number in (1, 2):
-            fields[number] = child.text or ""
+    msh = seg_id == "MSH"
+    for child in element[:]:
+        tag = child.tag
+        number = _NUMBERS.get(tag) or _number(tag)
+        if number < 1:
+            if number == _OTHER:
+                continue
+            raise _unpositioned(child, seg_id)
+        if msh and number < 3:
+            _put(fields, number, child.text or "", "")
+        elif number == len(fields):  # the next field, the usual order
+            fields.append(child)
+        elif number < len(fields) and not isinstance(earlier := fields[number], str):
+            if isinstance(earlier, list):  # a third repetition or more
+                earlier.append(child)
+            else:
+                fields[number] = [earlier, child]
         else:
-            repetitions = fields[number]
-            assert isinstance(repetitions, list)  # only MSH.1 and MSH.2 are text
-            repetitions.append(child)
+            _put(fields, number, child, "")
     return fields
 
 
-def _render_field(value: str | list[etree._Element], delims: str) -> str:
-    if isinstance(value, str):
-        return value
-    return delims[2].join(_render(rep, delims, 1) for rep in value)
+def _put(items: list[_T], index: int, item: _T, absent: _T) -> None:
+    """items[index] = item, padding with ``absent`` (fields or components) up to it."""
+    if index >= len(items):
+        items.extend([absent] * (index - len(items)))
+        items.append(item)
+    else:
+        items[index] = item
 
 
-def _render(element: etree._Element, delims: str, level: int) -> str:
+def _render_segment(raw: _RawSegment, delims: str, special: re.Pattern[str] | None
+                    ) -> list[str]:
+    """The ER7 fields of a segment read by _segment."""
+    rep_sep = delims[2]
+    fields = []
+    for value in raw:
+        if isinstance(value, str):  # the segment id, MSH.1, MSH.2, an absent field
+            fields.append(value)
+        elif isinstance(value, list):
+            fields.append(rep_sep.join([_render(rep, delims, special, 1) for rep in value]))
+        else:
+            fields.append(_render(value, delims, special, 1))
+    return fields
+
+
+def _render(element: etree._Element, delims: str, special: re.Pattern[str] | None,
+            level: int) -> str:
     """Text of a field repetition (level 1), component (2) or subcomponent (3)."""
-    children = [c for c in element if isinstance(c.tag, str) and _local(c) != "escape"]
-    if not children:
-        return _mixed_text(element, delims)
+    if not len(element):  # no children of any kind: its text is all there is
+        return _leaf_text(element, delims, special)
     if level >= 3:
-        return _first_leaf(element, children, delims)
-    sep = delims[1] if level == 1 else delims[4:5]
+        return _subcomponent(element, delims, special)
     parts: list[str] = []
-    for child in children:
-        index = _position(child, None)
-        while len(parts) < index:
-            parts.append("")
-        parts[index - 1] = _render(child, delims, level + 1)
+    # element[:] is lxml's quickest way to its children (comments and PIs too, as iterating).
+    for child in element[:]:
+        tag = child.tag
+        number = _NUMBERS.get(tag) or _number(tag)
+        if number < 1:
+            if number:  # an escape, comment or PI
+                continue
+            raise _unpositioned(child, None)
+        if len(child):
+            text = _render(child, delims, special, level + 1)
+        else:  # as _leaf_text(), inline: most components are text only
+            text = child.text or ""
+            if text and special and special.search(text):
+                text = escape(text, delims)
+        if number == len(parts) + 1:  # the next one, the usual order
+            parts.append(text)
+        else:
+            _put(parts, number - 1, text, "")
+    if not parts:  # text and escapes only
+        return _mixed_text(element, delims)
+    sep = delims[1] if level == 1 else delims[4:5]
     if len(parts) > 1 and not sep:
         raise ParseError(f"element {_local(element)} has subcomponents, but MSH.2 names no "
                          "subcomponent separator")
     return sep.join(parts)
 
 
-def _first_leaf(element: etree._Element, children: list[etree._Element], delims: str) -> str:
-    """A subcomponent whose datatype nests further carries its text in its first leaf."""
+def _leaf_text(element: etree._Element, delims: str, special: re.Pattern[str] | None) -> str:
+    """_mixed_text() of an element without children, the common case, made quick."""
+    text = element.text
+    if not text:
+        return ""
+    return escape(text, delims) if special and special.search(text) else text
+
+
+def _subcomponent(element: etree._Element, delims: str, special: re.Pattern[str] | None
+                  ) -> str:
+    """A subcomponent with child elements: mixed text, or a datatype that nests further."""
+    children = [c for c in element if isinstance(c.tag, str) and _local(c) != "escape"]
+    if not children:
+        return _mixed_text(element, delims)
     if len(children) != 1 or _position(children[0], None) != 1:
         raise ParseError(f"element {_local(element)} nests deeper than subcomponents")
-    return _render(children[0], delims, 3)
+    # Its text is in its first leaf.
+    return _render(children[0], delims, special, 3)
 
 
 def _mixed_text(element: etree._Element, delims: str) -> str:
@@ -392,9 +497,12 @@ def _local(element: etree._Element) -> str:
 
 
 def _position(element: etree._Element, seg_id: str | None) -> int:
-    name = _local(element)
-    _, _, number = name.rpartition(".")
-    if not number.isdigit() or int(number) < 1:
-        raise ParseError(f"element {name} does not end in a position number",
-                         Location(seg_id) if seg_id else None)
-    return int(number)
+    number = _number(str(element.tag))
+    if number < 1:
+        raise _unpositioned(element, seg_id)
+    return number
+
+
+def _unpositioned(element: etree._Element, seg_id: str | None) -> ParseError:
+    return ParseError(f"element {_local(element)} does not end in a position number",
+                      Location(seg_id) if seg_id else None)
