@@ -106,9 +106,12 @@ def test_doctype_is_refused_in_any_case() -> None:
 
 
 def test_many_distinct_names_do_not_grow_the_reader_without_bound() -> None:
-    fields = "".join(f"<ZZZ.{n}>{n}</ZZZ.{n}>" for n in range(1, v2xml._NUMBERS_MAX + 200))
-    segment = read(f"<ZZZ>{fields}</ZZZ>")[1]
-    assert segment.split("|")[-1] == str(v2xml._NUMBERS_MAX + 199)
+    ids = [f"Z{n:02d}" for n in range(100)]  # 100 segments of 50 fields: 5,000 tags
+    assert len(ids) * 50 > v2xml._NUMBERS_MAX
+    body = "".join(f"<{i}>" + "".join(f"<{i}.{n}>{n}</{i}.{n}>" for n in range(1, 51))
+                   + f"</{i}>" for i in ids)
+    segments = read(body)
+    assert segments[-1].split("|")[-1] == "50" and len(segments) == 101
     assert len(v2xml._NUMBERS) <= v2xml._NUMBERS_MAX + 3  # + comment, PI and entity
 
 
@@ -130,3 +133,12 @@ def test_a_second_msh_1_or_msh_2_does_not_hide_a_delimiter_elsewhere() -> None:
     assert read("<PID><PID.8>F|M</PID.8></PID>", head)[1] == "PID||||||||F\\F\\M"
     head = HEAD.replace("</MSH.2>", "</MSH.2><MSH.2>^~\\&amp;</MSH.2>")
     assert read("<PID><PID.8>F&amp;M</PID.8></PID>", head)[1] == "PID||||||||F\\T\\M"
+
+
+@pytest.mark.parametrize("tag", ["PID.999999999", "XPN.1000", "PID.5.12345678901234567890"])
+def test_a_position_no_hl7_element_has_is_refused_before_anything_is_built(tag: str) -> None:
+    """Positions are list indexes: an attacker's <PID.999999999> must not allocate them."""
+    document = ('<ADT_A01 xmlns="urn:hl7-org:v2xml"><MSH><MSH.1>|</MSH.1><MSH.2>^~\\&amp;'
+                f'</MSH.2></MSH><PID><{tag}>x</{tag}></PID></ADT_A01>')
+    with pytest.raises(ParseError, match="names position"):
+        v2xml.from_xml(document)

@@ -328,6 +328,8 @@ _ESCAPE = -2  # _number() of an <escape V="..."/>
 _NUMBERS: dict[object, int] = {etree.Comment: _OTHER, etree.ProcessingInstruction: _OTHER,
                                etree.Entity: _OTHER}
 _NUMBERS_MAX = 4096  # untrusted documents can name any tags: the cache stays bounded
+# No HL7 segment has this many fields, nor a datatype this many components.
+MAX_POSITION = 999
 
 
 def _number(tag: object) -> int:
@@ -340,6 +342,9 @@ def _number(tag: object) -> int:
     else:
         digits = name.rpartition(".")[2]
         number = int(digits) if digits.isdigit() else 0
+        if number > MAX_POSITION:  # <PID.999999999> would make a list that long
+            raise ParseError(f"element {name[:40]} names position {digits[:12]}; HL7 "
+                             f"positions stop well before {MAX_POSITION}")
     if number and len(_NUMBERS) < _NUMBERS_MAX:
         _NUMBERS[tag] = number
     return number
