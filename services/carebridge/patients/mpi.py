@@ -11,24 +11,29 @@ checks), so a facility can never reach another's person through the index.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, insert, select, tuple_
+from sqlalchemy import Row, Select, and_, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from carebridge.hl7.mapping import Identifier, PatientRecord
 from carebridge.store.models import Patient, PatientIdentifier, utcnow
 from carebridge.store.rows import inserted_id
 from carebridge.tenancy import FacilityRef
 
-_INSERT_PATIENT = insert(Patient.__table__)
-_HOLDERS = select(PatientIdentifier.identifier, PatientIdentifier.assigning_authority,
-                  PatientIdentifier.patient_id).where(
-    tuple_(PatientIdentifier.identifier, PatientIdentifier.assigning_authority)
-    .in_(bindparam("keys", expanding=True)))
-_INSERT_IDENTIFIER = insert(PatientIdentifier.__table__)
+_PATIENT = Patient.__table__
+_IDENTIFIER = PatientIdentifier.__table__
+_INSERT_PATIENT = insert(_PATIENT)
+_INSERT_IDENTIFIER = insert(_IDENTIFIER)
+# What an update needs of the person: Core, not the ORM (a third of the cost of a message).
+_PERSON = select(_PATIENT.c.id, _PATIENT.c.enterprise_id, _PATIENT.c.merged_into_id,
+                 _PATIENT.c.field_times).where(_PATIENT.c.id == bindparam("person_id"))
+# The SET clause is the parameters': only the columns a message changes are written.
+_UPDATE_PERSON = update(_PATIENT).where(_PATIENT.c.id == bindparam("person_id"))
 FIELDS = ("family_name", "given_name", "middle_name", "birth_date", "sex", "street", "city",
           "state", "postal_code", "country", "phone")
 
@@ -41,12 +46,26 @@ def _survivor(session: Session, patient: Patient) -> Patient:
     return patient
 
 
+@functools.lru_cache(maxsize=32)
+def _holders_query(count: int) -> Select[str, str, int]:
+    """Who holds any of ``count`` (identifier, authority) pairs, bound as ``v<n>``/``a<n>``:
+    built once per count, where an expanding IN is compiled again at every call."""
+    c = _IDENTIFIER.c
+    return select(c.identifier, c.assigning_authority, c.patient_id).where(or_(*(
+        and_(c.identifier == bindparam(f"v{n}"), c.assigning_authority == bindparam(f"a{n}"))
+        for n in range(count))))
+
+
 def _holders(session: Session, identifiers: tuple[Identifier, ...]) -> dict[tuple[str, str], int]:
-    """Which of ``identifiers`` are known, and to which person id."""
-    keys = [(i.value, i.authority) for i in identifiers if i.value]
+    """Which of ``identifiers`` are known, and to which person id (one query)."""
+    keys = list(dict.fromkeys((i.value, i.authority) for i in identifiers if i.value))
     if not keys:
         return {}
-    rows = session.execute(_HOLDERS, {"keys": keys}).all()
+    params = {}
+    for n, (value, authority) in enumerate(keys):
+        params[f"v{n}"] = value
+        params[f"a{n}"] = authority
+    rows = session.execute(_holders_query(len(keys)), params).all()
     return {(r[0], r[1]): r[2] for r in rows}
 
 
@@ -66,24 +85,19 @@ class PersonRef(NamedTuple):
 def upsert(session: Session, record: PatientRecord, event_time: str) -> PersonRef:
     """Create or update the person the record identifies.
 
-    A new person and the identifiers are written with plain INSERTs: this runs for
-    every admission, and the ORM's unit of work would triple its cost.
+    Plain statements, not the ORM's unit of work (which would triple the cost of a
+    message): a new person and the identifiers are INSERTs, a known one gets an UPDATE
+    of what the record changes.
     """
     holders = _holders(session, record.identifiers)
     if holders:
-        person = _survivor(session, session.get_one(Patient, min(holders.values())))
-        times = dict(person.field_times or {})
-        for name, value in _newer(record, times, event_time).items():
-            setattr(person, name, value)
-        person.field_times = times
-        person.updated_at = utcnow()
-        ref = PersonRef(person.id, person.enterprise_id)
+        ref = _update(session, min(holders.values()), record, event_time)
     else:
-        times = {}
+        times: dict[str, str] = {}
         values = _newer(record, times, event_time)
         enterprise_id = uuid.uuid4().hex
         now = utcnow()
-        row = dict.fromkeys(FIELDS)
+        row: dict[str, object] = dict.fromkeys(FIELDS)
         row.update(values, enterprise_id=enterprise_id, field_times=times, created_at=now,
                    updated_at=now, merged_into_id=None)
         result = session.execute(_INSERT_PATIENT, row)
@@ -97,8 +111,42 @@ def upsert(session: Session, record: PatientRecord, event_time: str) -> PersonRe
                                     "identifier_type": ident.type})
             holders[key] = ref.id
     if new_identifiers:
-        session.execute(_INSERT_IDENTIFIER, new_identifiers)
+        session.execute(_INSERT_IDENTIFIER,
+                        new_identifiers[0] if len(new_identifiers) == 1 else new_identifiers)
     return ref
+
+
+def _update(session: Session, holder_id: int, record: PatientRecord,
+            event_time: str) -> PersonRef:
+    """The surviving person of ``holder_id`` brought up to ``record``."""
+    person = _surviving_row(session, holder_id)
+    if person is None:  # the session holds that person as an object: update the object
+        patient = _survivor(session, session.get_one(Patient, holder_id))
+        times = dict(patient.field_times or {})
+        for name, value in _newer(record, times, event_time).items():
+            setattr(patient, name, value)
+        patient.field_times = times
+        patient.updated_at = utcnow()
+        return PersonRef(patient.id, patient.enterprise_id)
+    times = dict(person.field_times or {})
+    values: dict[str, object] = dict(_newer(record, times, event_time))
+    values.update(person_id=person.id, field_times=times, updated_at=utcnow())
+    session.execute(_UPDATE_PERSON, values)
+    return PersonRef(person.id, person.enterprise_id)
+
+
+def _surviving_row(session: Session, patient_id: int) -> Row[Any] | None:
+    """The row of the person ``patient_id`` was merged into (itself if none), read with
+    Core; None if the session holds one on the way as an object, whose changes not yet
+    flushed a Core read would miss and whose state a Core update would leave stale."""
+    seen = set()
+    while identity_key(Patient, patient_id) not in session.identity_map:
+        row = session.execute(_PERSON, {"person_id": patient_id}).one()
+        if row.merged_into_id is None or row.id in seen:
+            return row
+        seen.add(row.id)
+        patient_id = row.merged_into_id
+    return None
 
 
 def _newer(record: PatientRecord, times: dict[str, str], event_time: str) -> dict[str, str]:
