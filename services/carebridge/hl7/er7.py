@@ -61,7 +61,9 @@ class Message:
     delimiters: str = "|^~\\&"
     charset: str = "utf-8"
     _index: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
-    # Field text -> its repetitions and their components (see _split), for these delimiters.
+    # Field text -> its repetitions, each with its components, as split for ``_split_by``
+    # (the delimiters): keyed by the text itself, so a field assigned anew (as replies do
+    # to a parsed ACK's MSH) is split anew.
     _splits: dict[str, list[tuple[str, list[str]]]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
     _split_by: str = field(default="", init=False, repr=False, compare=False)
@@ -92,10 +94,17 @@ class Message:
         seg = self.segment(seg_id, occurrence)
         if seg is None or number is None:
             return ""
-        text = seg.raw(number)
+        fields = seg.fields
+        text = fields[number] if number < len(fields) else ""
         if not text or (number <= 2 and seg_id == "MSH"):
             return text
-        reps = self._split(text)
+        d = self.delimiters
+        if self._split_by != d:
+            self._splits.clear()
+            self._split_by = d
+        reps = self._splits.get(text)
+        if reps is None:  # each field is split once (see _splits)
+            reps = self._splits[text] = [(r, r.split(d[1])) for r in text.split(d[2])]
         if rep > len(reps):
             return ""
         if comp is None:
@@ -104,26 +113,10 @@ class Message:
         text = comps[comp - 1] if comp <= len(comps) else ""
         if sub is None:
             return text
-        d = self.delimiters
         if len(d) < 5:  # MSH-2 of three characters: no subcomponent separator
             return text if sub == 1 else ""
         subs = text.split(d[4])
         return subs[sub - 1] if sub <= len(subs) else ""
-
-    def _split(self, text: str) -> list[tuple[str, list[str]]]:
-        """Each repetition of field ``text`` and its components, split once per message.
-
-        Keyed by the text itself, so a field assigned anew (as replies do to a parsed
-        ACK's MSH) is split anew; a change of delimiters drops everything.
-        """
-        d = self.delimiters
-        if self._split_by != d:
-            self._splits.clear()
-            self._split_by = d
-        found = self._splits.get(text)
-        if found is None:
-            found = self._splits[text] = [(r, r.split(d[1])) for r in text.split(d[2])]
-        return found
 
     def get(self, path: str) -> str:
         """The decoded text at ``path`` (escapes resolved; ``""`` stays the two quotes)."""
