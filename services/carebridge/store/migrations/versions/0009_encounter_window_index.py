@@ -6,6 +6,7 @@ Create Date: 2026-12-06 22:00:00.000000
 
 Every discharge averages the facility's discharges of the last ``window_seconds``; without
 this index that read scans all of the facility's encounters, so it grew with the table.
+With ``los_days`` in it, the window is read from the index alone.
 """
 
 from collections.abc import Sequence
@@ -22,7 +23,8 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table('encounter', schema=None) as batch_op:
         batch_op.create_index('ix_encounter_facility_discharge',
-                              ['facility_id', 'discharge_received_at'], unique=False)
+                              ['facility_id', 'discharge_received_at', 'los_days'],
+                              unique=False)
 
 
 def downgrade() -> None:
