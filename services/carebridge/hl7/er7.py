@@ -121,7 +121,9 @@ class Message:
     def get(self, path: str) -> str:
         """The decoded text at ``path`` (escapes resolved; ``""`` stays the two quotes)."""
         raw = self.raw(path)
-        return raw if path in ("MSH-1", "MSH-2") else unescape(raw, self.delimiters)
+        if self.delimiters[3] not in raw or path in ("MSH-1", "MSH-2"):
+            return raw  # nothing to resolve: most values
+        return unescape(raw, self.delimiters)
 
     @property
     def control_id(self) -> str:
@@ -209,13 +211,14 @@ def parse(text: str | bytes, default_charset: str = "utf-8",
     _check_delimiters(delimiters)
     segments = []
     counts: dict[str, int] = {}
+    clean = _FORBIDDEN.search(text) is None  # else each line is searched, to locate it
     for number, indent, line in _lines(text):
         seg_id = line[:3]
         sequence = counts[seg_id] = counts.get(seg_id, 0) + 1
         if not _SEGMENT_ID.match(seg_id) or (len(line) > 3 and line[3] != fs):
             raise ParseError(f"{line[:3]!r} is not a segment id",
                              Location(seg_id, sequence, line=number, position=indent + 1))
-        bad = _FORBIDDEN.search(line)
+        bad = None if clean else _FORBIDDEN.search(line)
         if bad:
             raise ParseError(f"control character 0x{ord(bad.group()):02x} in data",
                              Location(seg_id, sequence, _field_at(line, fs, bad.start()),

@@ -13,6 +13,7 @@ acknowledgment names it.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -40,6 +41,7 @@ _TS_DEFAULTS = (0, 1, 1, 0, 0, 0)  # year (never missing), month, day, hour, min
 _DAY = Decimal(86400 * 10**6)  # microseconds
 
 
+@functools.lru_cache(maxsize=512)  # a message's times are read twice (limits, records)
 def parse_timestamp(text: str) -> tuple[datetime, int]:
     """An HL7 TS ``YYYY[MM[DD[HH[MM[SS[.S...]]]]]][+/-ZZZZ]`` and how many of its parts are given.
 
