@@ -29,13 +29,17 @@ _PATIENT = Patient.__table__
 _IDENTIFIER = PatientIdentifier.__table__
 _INSERT_PATIENT = insert(_PATIENT)
 _INSERT_IDENTIFIER = insert(_IDENTIFIER)
-# What an update needs of the person: Core, not the ORM (a third of the cost of a message).
-_PERSON = select(_PATIENT.c.id, _PATIENT.c.enterprise_id, _PATIENT.c.merged_into_id,
-                 _PATIENT.c.field_times).where(_PATIENT.c.id == bindparam("person_id"))
+# What an update needs of a person: read with Core, not the ORM (which would triple the
+# cost of a message).
+_PERSON_COLUMNS = (_PATIENT.c.id, _PATIENT.c.enterprise_id, _PATIENT.c.merged_into_id,
+                   _PATIENT.c.field_times)
+_PERSON = select(*_PERSON_COLUMNS).where(_PATIENT.c.id == bindparam("person_id"))
 # The SET clause is the parameters': only the columns a message changes are written.
 _UPDATE_PERSON = update(_PATIENT).where(_PATIENT.c.id == bindparam("person_id"))
 FIELDS = ("family_name", "given_name", "middle_name", "birth_date", "sex", "street", "city",
           "state", "postal_code", "country", "phone")
+
+Key = tuple[str, str]  # (identifier, assigning authority)
 
 
 def _survivor(session: Session, patient: Patient) -> Patient:
@@ -46,19 +50,30 @@ def _survivor(session: Session, patient: Patient) -> Patient:
     return patient
 
 
+def _keys(identifiers: tuple[Identifier, ...]) -> list[Key]:
+    return list(dict.fromkeys((i.value, i.authority) for i in identifiers if i.value))
+
+
 @functools.lru_cache(maxsize=32)
-def _holders_query(count: int) -> Select[str, str, int]:
-    """Who holds any of ``count`` (identifier, authority) pairs, bound as ``v<n>``/``a<n>``:
-    built once per count, where an expanding IN is compiled again at every call."""
+def _holders_query(count: int) -> Select[Any]:
+    """Who holds any of ``count`` keys (bound as ``v<n>``, ``a<n>``), with what an update
+    needs of each holder: built once per count, where an expanding IN is compiled again
+    at every call."""
     c = _IDENTIFIER.c
-    return select(c.identifier, c.assigning_authority, c.patient_id).where(or_(*(
-        and_(c.identifier == bindparam(f"v{n}"), c.assigning_authority == bindparam(f"a{n}"))
-        for n in range(count))))
+    return (select(c.identifier, c.assigning_authority, *_PERSON_COLUMNS)
+            .join_from(_IDENTIFIER, _PATIENT, _PATIENT.c.id == c.patient_id)
+            .where(or_(*(and_(c.identifier == bindparam(f"v{n}"),
+                              c.assigning_authority == bindparam(f"a{n}"))
+                         for n in range(count)))))
 
 
-def _holders(session: Session, identifiers: tuple[Identifier, ...]) -> dict[tuple[str, str], int]:
+def _holders(session: Session, identifiers: tuple[Identifier, ...]) -> dict[Key, int]:
     """Which of ``identifiers`` are known, and to which person id (one query)."""
-    keys = list(dict.fromkeys((i.value, i.authority) for i in identifiers if i.value))
+    return {key: int(row.id) for key, row in _holder_rows(session, _keys(identifiers)).items()}
+
+
+def _holder_rows(session: Session, keys: list[Key]) -> dict[Key, Row[Any]]:
+    """Each of ``keys`` that is held, with its holder's row (``_PERSON_COLUMNS``)."""
     if not keys:
         return {}
     params = {}
@@ -66,7 +81,7 @@ def _holders(session: Session, identifiers: tuple[Identifier, ...]) -> dict[tupl
         params[f"v{n}"] = value
         params[f"a{n}"] = authority
     rows = session.execute(_holders_query(len(keys)), params).all()
-    return {(r[0], r[1]): r[2] for r in rows}
+    return {(r[0], r[1]): r for r in rows}
 
 
 def find_person(session: Session, identifiers: tuple[Identifier, ...]) -> Patient | None:
@@ -86,22 +101,16 @@ def upsert(session: Session, record: PatientRecord, event_time: str) -> PersonRe
     """Create or update the person the record identifies.
 
     Plain statements, not the ORM's unit of work (which would triple the cost of a
-    message): a new person and the identifiers are INSERTs, a known one gets an UPDATE
-    of what the record changes.
+    message): one lookup of every identifier, which also reads what an update needs of
+    the holder; then an UPDATE of what the record changes, or an INSERT of a new person;
+    and one INSERT of the identifiers not yet held.
     """
-    holders = _holders(session, record.identifiers)
-    if holders:
-        ref = _update(session, min(holders.values()), record, event_time)
+    rows = _holder_rows(session, _keys(record.identifiers))
+    if rows:
+        ref = _update(session, min(rows.values(), key=lambda r: int(r.id)), record, event_time)
     else:
-        times: dict[str, str] = {}
-        values = _newer(record, times, event_time)
-        enterprise_id = uuid.uuid4().hex
-        now = utcnow()
-        row: dict[str, object] = dict.fromkeys(FIELDS)
-        row.update(values, enterprise_id=enterprise_id, field_times=times, created_at=now,
-                   updated_at=now, merged_into_id=None)
-        result = session.execute(_INSERT_PATIENT, row)
-        ref = PersonRef(inserted_id(result), enterprise_id)
+        ref = _create(session, record, event_time)
+    holders = {key: int(row.id) for key, row in rows.items()}
     new_identifiers = []
     for ident in record.identifiers:
         key = (ident.value, ident.authority)
@@ -116,12 +125,24 @@ def upsert(session: Session, record: PatientRecord, event_time: str) -> PersonRe
     return ref
 
 
-def _update(session: Session, holder_id: int, record: PatientRecord,
+def _create(session: Session, record: PatientRecord, event_time: str) -> PersonRef:
+    times: dict[str, str] = {}
+    values = _newer(record, times, event_time)
+    enterprise_id = uuid.uuid4().hex
+    now = utcnow()
+    row: dict[str, object] = dict.fromkeys(FIELDS)
+    row.update(values, enterprise_id=enterprise_id, field_times=times, created_at=now,
+               updated_at=now, merged_into_id=None)
+    return PersonRef(inserted_id(session.execute(_INSERT_PATIENT, row)), enterprise_id)
+
+
+def _update(session: Session, holder: Row[Any], record: PatientRecord,
             event_time: str) -> PersonRef:
-    """The surviving person of ``holder_id`` brought up to ``record``."""
-    person = _surviving_row(session, holder_id)
+    """The surviving person of ``holder`` (a row of ``_holders_query``) brought up to
+    ``record``."""
+    person = _surviving_row(session, holder)
     if person is None:  # the session holds that person as an object: update the object
-        patient = _survivor(session, session.get_one(Patient, holder_id))
+        patient = _survivor(session, session.get_one(Patient, holder.id))
         times = dict(patient.field_times or {})
         for name, value in _newer(record, times, event_time).items():
             setattr(patient, name, value)
@@ -135,17 +156,16 @@ def _update(session: Session, holder_id: int, record: PatientRecord,
     return PersonRef(person.id, person.enterprise_id)
 
 
-def _surviving_row(session: Session, patient_id: int) -> Row[Any] | None:
-    """The row of the person ``patient_id`` was merged into (itself if none), read with
-    Core; None if the session holds one on the way as an object, whose changes not yet
-    flushed a Core read would miss and whose state a Core update would leave stale."""
+def _surviving_row(session: Session, row: Row[Any]) -> Row[Any] | None:
+    """The person ``row`` was merged into (``row`` itself if none), read with Core; None
+    if the session holds one on the way as an object, whose changes not yet flushed a
+    Core read would miss and whose state a Core update would leave stale."""
     seen = set()
-    while identity_key(Patient, patient_id) not in session.identity_map:
-        row = session.execute(_PERSON, {"person_id": patient_id}).one()
+    while identity_key(Patient, row.id) not in session.identity_map:
         if row.merged_into_id is None or row.id in seen:
             return row
         seen.add(row.id)
-        patient_id = row.merged_into_id
+        row = session.execute(_PERSON, {"person_id": row.merged_into_id}).one()
     return None
 
 
