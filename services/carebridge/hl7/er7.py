@@ -10,6 +10,7 @@ characters) at indexes 1 and 2, so ``fields[n]`` is SEG-n for every segment.
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -60,6 +61,12 @@ class Message:
     delimiters: str = "|^~\\&"
     charset: str = "utf-8"
     _index: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
+    # Field text -> its repetitions, each with its components, as split for ``_split_by``
+    # (the delimiters): keyed by the text itself, so a field assigned anew (as replies do
+    # to a parsed ACK's MSH) is split anew.
+    _splits: dict[str, list[tuple[str, list[str]]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
+    _split_by: str = field(default="", init=False, repr=False, compare=False)
 
     # -- structure ------------------------------------------------------------
 
@@ -74,44 +81,49 @@ class Message:
         return [self.segments[i] for i in self._index.get(segment_id, ())]
 
     def segment(self, segment_id: str, occurrence: int = 1) -> Segment | None:
-        found = self.occurrences(segment_id)
-        return found[occurrence - 1] if len(found) >= occurrence else None
+        if not self._index:
+            self.occurrences(segment_id)
+        found = self._index.get(segment_id, ())
+        return self.segments[found[occurrence - 1]] if len(found) >= occurrence else None
 
     # -- values ---------------------------------------------------------------
 
     def raw(self, path: str) -> str:
         """The raw (still escaped) text at ``path``: ``PID-3``, ``PID-3[2].1``, ``PID-5.1.1``."""
-        match = _PATH.match(path)
-        if not match:
-            raise ValueError(f"not an HL7 path: {path!r}")
-        seg = self.segment(match["seg"], int(match["segrep"] or 1))
-        if seg is None or match["field"] is None:
+        seg_id, occurrence, number, rep, comp, sub = _parse_path(path)
+        seg = self.segment(seg_id, occurrence)
+        if seg is None or number is None:
             return ""
-        number = int(match["field"])
-        text = seg.raw(number)
-        if seg.id == "MSH" and number <= 2:
+        fields = seg.fields
+        text = fields[number] if number < len(fields) else ""
+        if not text or (number <= 2 and seg_id == "MSH"):
             return text
         d = self.delimiters
-        reps = text.split(d[2])
-        rep = int(match["rep"] or 1)
-        text = reps[rep - 1] if rep <= len(reps) else ""
-        if match["comp"] is None:
-            return text
-        comps = text.split(d[1])
-        comp = int(match["comp"])
+        if self._split_by != d:
+            self._splits.clear()
+            self._split_by = d
+        reps = self._splits.get(text)
+        if reps is None:  # each field is split once (see _splits)
+            reps = self._splits[text] = [(r, r.split(d[1])) for r in text.split(d[2])]
+        if rep > len(reps):
+            return ""
+        if comp is None:
+            return reps[rep - 1][0]
+        comps = reps[rep - 1][1]
         text = comps[comp - 1] if comp <= len(comps) else ""
-        if match["sub"] is None:
+        if sub is None:
             return text
         if len(d) < 5:  # MSH-2 of three characters: no subcomponent separator
-            return text if int(match["sub"]) == 1 else ""
+            return text if sub == 1 else ""
         subs = text.split(d[4])
-        sub = int(match["sub"])
         return subs[sub - 1] if sub <= len(subs) else ""
 
     def get(self, path: str) -> str:
         """The decoded text at ``path`` (escapes resolved; ``""`` stays the two quotes)."""
         raw = self.raw(path)
-        return raw if path in ("MSH-1", "MSH-2") else unescape(raw, self.delimiters)
+        if self.delimiters[3] not in raw or path in ("MSH-1", "MSH-2"):
+            return raw  # nothing to resolve: most values
+        return unescape(raw, self.delimiters)
 
     @property
     def control_id(self) -> str:
@@ -150,6 +162,22 @@ class Message:
         return escape(text, self.delimiters)
 
 
+_Path = tuple[str, int, int | None, int, int | None, int | None]
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_path(path: str) -> _Path:
+    """(segment, occurrence, field, repetition, component, subcomponent) of ``path``;
+    the same few paths are read for every message, so each is parsed once."""
+    match = _PATH.match(path)
+    if not match:
+        raise ValueError(f"not an HL7 path: {path!r}")
+    number, comp, sub = match["field"], match["comp"], match["sub"]
+    return (match["seg"], int(match["segrep"] or 1), None if number is None else int(number),
+            int(match["rep"] or 1), None if comp is None else int(comp),
+            None if sub is None else int(sub))
+
+
 def write_segment(seg: Segment, fs: str) -> str:
     f = seg.fields
     if f[0] == "MSH":
@@ -183,13 +211,14 @@ def parse(text: str | bytes, default_charset: str = "utf-8",
     _check_delimiters(delimiters)
     segments = []
     counts: dict[str, int] = {}
+    clean = _FORBIDDEN.search(text) is None  # else each line is searched, to locate it
     for number, indent, line in _lines(text):
         seg_id = line[:3]
         sequence = counts[seg_id] = counts.get(seg_id, 0) + 1
         if not _SEGMENT_ID.match(seg_id) or (len(line) > 3 and line[3] != fs):
             raise ParseError(f"{line[:3]!r} is not a segment id",
                              Location(seg_id, sequence, line=number, position=indent + 1))
-        bad = _FORBIDDEN.search(line)
+        bad = None if clean else _FORBIDDEN.search(line)
         if bad:
             raise ParseError(f"control character 0x{ord(bad.group()):02x} in data",
                              Location(seg_id, sequence, _field_at(line, fs, bad.start()),

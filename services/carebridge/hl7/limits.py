@@ -25,10 +25,10 @@ from carebridge.hl7.mapping import parse_timestamp
 MAX_CONTROL_ID = 199
 # Fields whose value may be encapsulated data when their segment's value type says so.
 _ENCAPSULATED = {("OBX", 5): 2}
-# Times checked against the plausible window: (segment, field, what it is).
-_TIMES = (("MSH", 7, "message time"), ("EVN", 2, "event time"),
-          ("EVN", 6, "event occurred time"), ("PID", 7, "birth date"),
-          ("PV1", 44, "admit time"), ("PV1", 45, "discharge time"))
+# Times checked against the plausible window: (segment, field, what it is, its path).
+_TIMES = tuple((segment, number, what, f"{segment}-{number}.1") for segment, number, what in (
+    ("MSH", 7, "message time"), ("EVN", 2, "event time"), ("EVN", 6, "event occurred time"),
+    ("PID", 7, "birth date"), ("PV1", 44, "admit time"), ("PV1", 45, "discharge time")))
 _MAX_FIELD_ERRORS = 10
 
 
@@ -76,6 +76,8 @@ def field_errors(message: Message, limits: Limits) -> list[HL7Error]:
     sequence: dict[str, int] = {}
     for segment in message.segments:
         seq = sequence[segment.id] = sequence.get(segment.id, 0) + 1
+        if max(map(len, segment.fields), default=0) <= limits.max_field_chars:
+            continue  # the usual segment: nothing to look at field by field
         for number, text in enumerate(segment.fields[1:], start=1):
             if len(text) <= limits.max_field_chars or _encapsulated(message, segment.fields,
                                                                         number):
@@ -103,8 +105,8 @@ def time_errors(message: Message, limits: Limits, now: dt.datetime) -> list[HL7E
     """
     latest = now.astimezone(dt.UTC).replace(tzinfo=None) + limits.max_future
     errors = []
-    for segment_id, number, what in _TIMES:
-        text = message.get(f"{segment_id}-{number}.1").strip()
+    for segment_id, number, what, path in _TIMES:
+        text = message.get(path).strip()
         if not text or text == '""':
             continue
         try:

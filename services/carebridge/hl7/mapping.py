@@ -13,6 +13,7 @@ acknowledgment names it.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -36,9 +37,11 @@ DISCHARGE_NAMESPACE = "urn:carebridge:discharge:1"
 PATIENT_EVENTS = frozenset(e for e, s in EVENT_STRUCTURES.items() if s == "ADT_A01")
 _TS = re.compile(r"^(\d{4})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})"
                  r"(?:\.(\d{1,4}))?)?)?)?)?)?([+-]\d{4})?$")
+_TS_DEFAULTS = (0, 1, 1, 0, 0, 0)  # year (never missing), month, day, hour, minute, second
 _DAY = Decimal(86400 * 10**6)  # microseconds
 
 
+@functools.lru_cache(maxsize=512)  # a message's times are read twice (limits, records)
 def parse_timestamp(text: str) -> tuple[datetime, int]:
     """An HL7 TS ``YYYY[MM[DD[HH[MM[SS[.S...]]]]]][+/-ZZZZ]`` and how many of its parts are given.
 
@@ -50,15 +53,14 @@ def parse_timestamp(text: str) -> tuple[datetime, int]:
     if match is None:
         raise ValueError("not an HL7 timestamp")
     parts = match.groups()
-    given = sum(1 for p in parts[:6] if p is not None)
-    numbers = [int(p) if p is not None else d for p, d in zip(parts[:6], (0, 1, 1, 0, 0, 0),
-                                                                     strict=True)]
-    micro = int((parts[6] or "0").ljust(6, "0"))
+    given = 6 - parts[:6].count(None)
+    year, month, day, hour, minute, second = (
+        int(p) if p is not None else d for p, d in zip(parts[:6], _TS_DEFAULTS, strict=True))
+    micro = int(parts[6].ljust(6, "0")) if parts[6] else 0
     tz = None
     if parts[7]:
         sign = -1 if parts[7][0] == "-" else 1
         tz = timezone(sign * timedelta(hours=int(parts[7][1:3]), minutes=int(parts[7][3:5])))
-    year, month, day, hour, minute, second = numbers
     return datetime(year, month, day, hour, minute, second, micro, tzinfo=tz), given
 
 

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Insert, bindparam, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from carebridge.hl7.mapping import DischargeRecord
 from carebridge.patients.mpi import PersonRef
 from carebridge.store.models import Encounter, LosAlert
-from carebridge.store.rows import inserted_id
 from carebridge.tenancy import FacilityRef
 
 
@@ -31,14 +31,29 @@ class LosDecision:
     alert: LosAlert | None
 
 
-_ENCOUNTER = select(Encounter.id).where(Encounter.facility_id == bindparam("facility_id"),
-                                        Encounter.visit_key == bindparam("visit_key"))
-_INSERT_ENCOUNTER = insert(Encounter.__table__)
-_WINDOW = select(func.avg(Encounter.los_days), func.count()).where(
-    Encounter.facility_id == bindparam("facility_id"),
-    Encounter.discharge_received_at >= bindparam("start"),
-    Encounter.discharge_received_at <= bindparam("end"),
-    Encounter.los_days.is_not(None))
+_ENCOUNTER = Encounter.__table__
+_KEY = ("facility_id", "visit_key")
+
+
+def _close_encounter(dialect: Any) -> Insert:
+    """One statement for the discharge's encounter: new, or the one its key names updated
+    (every column, as the message says), its id returned either way."""
+    new = dialect.insert(_ENCOUNTER)
+    statement: Insert = new.on_conflict_do_update(
+        index_elements=list(_KEY),
+        set_={c.name: new.excluded[c.name] for c in _ENCOUNTER.c
+              if c.name != "id" and c.name not in _KEY},
+    ).returning(_ENCOUNTER.c.id)
+    return statement
+
+
+# Built once (Core, not ORM statements): the monitor runs for every discharge.
+_CLOSE_ENCOUNTER = {"sqlite": _close_encounter(sqlite), "postgresql": _close_encounter(postgresql)}
+_WINDOW = select(func.avg(_ENCOUNTER.c.los_days), func.count()).where(
+    _ENCOUNTER.c.facility_id == bindparam("facility_id"),
+    _ENCOUNTER.c.discharge_received_at >= bindparam("start"),
+    _ENCOUNTER.c.discharge_received_at <= bindparam("end"),
+    _ENCOUNTER.c.los_days.is_not(None))
 
 
 def discharge(session: Session, *, facility_id: int, person: PersonRef, record: DischargeRecord,
@@ -52,12 +67,8 @@ def discharge(session: Session, *, facility_id: int, person: PersonRef, record: 
         "discharge_received_at": received_at, "attending": record.attending,
         "diagnosis": record.diagnosis,
     }
-    encounter_id = session.execute(_ENCOUNTER, {"facility_id": facility_id,
-                                                "visit_key": key}).scalar()
-    if encounter_id is None:
-        encounter_id = inserted_id(session.execute(_INSERT_ENCOUNTER, values))
-    else:
-        session.execute(update(Encounter).where(Encounter.id == encounter_id).values(values))
+    encounter_id: int = session.execute(_CLOSE_ENCOUNTER[session.get_bind().dialect.name],
+                                   values).scalar_one()
     start = received_at - dt.timedelta(seconds=window_seconds)
     window_average, window_size = cast("tuple[float | None, int | None]", tuple(
         session.execute(_WINDOW, {"facility_id": facility_id, "start": start,

@@ -11,26 +11,35 @@ checks), so a facility can never reach another's person through the index.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, insert, select, tuple_
+from sqlalchemy import Row, Select, and_, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from carebridge.hl7.mapping import Identifier, PatientRecord
 from carebridge.store.models import Patient, PatientIdentifier, utcnow
 from carebridge.store.rows import inserted_id
 from carebridge.tenancy import FacilityRef
 
-_INSERT_PATIENT = insert(Patient.__table__)
-_HOLDERS = select(PatientIdentifier.identifier, PatientIdentifier.assigning_authority,
-                  PatientIdentifier.patient_id).where(
-    tuple_(PatientIdentifier.identifier, PatientIdentifier.assigning_authority)
-    .in_(bindparam("keys", expanding=True)))
-_INSERT_IDENTIFIER = insert(PatientIdentifier.__table__)
+_PATIENT = Patient.__table__
+_IDENTIFIER = PatientIdentifier.__table__
+_INSERT_PATIENT = insert(_PATIENT)
+_INSERT_IDENTIFIER = insert(_IDENTIFIER)
+# What an update needs of a person: read with Core, not the ORM (which would triple the
+# cost of a message).
+_PERSON_COLUMNS = (_PATIENT.c.id, _PATIENT.c.enterprise_id, _PATIENT.c.merged_into_id,
+                   _PATIENT.c.field_times)
+_PERSON = select(*_PERSON_COLUMNS).where(_PATIENT.c.id == bindparam("person_id"))
+# The SET clause is the parameters': only the columns a message changes are written.
+_UPDATE_PERSON = update(_PATIENT).where(_PATIENT.c.id == bindparam("person_id"))
 FIELDS = ("family_name", "given_name", "middle_name", "birth_date", "sex", "street", "city",
           "state", "postal_code", "country", "phone")
+
+Key = tuple[str, str]  # (identifier, assigning authority)
 
 
 def _survivor(session: Session, patient: Patient) -> Patient:
@@ -41,13 +50,38 @@ def _survivor(session: Session, patient: Patient) -> Patient:
     return patient
 
 
-def _holders(session: Session, identifiers: tuple[Identifier, ...]) -> dict[tuple[str, str], int]:
-    """Which of ``identifiers`` are known, and to which person id."""
-    keys = [(i.value, i.authority) for i in identifiers if i.value]
+def _keys(identifiers: tuple[Identifier, ...]) -> list[Key]:
+    return list(dict.fromkeys((i.value, i.authority) for i in identifiers if i.value))
+
+
+@functools.lru_cache(maxsize=32)
+def _holders_query(count: int) -> Select[Any]:
+    """Who holds any of ``count`` keys (bound as ``v<n>``, ``a<n>``), with what an update
+    needs of each holder: built once per count, where an expanding IN is compiled again
+    at every call."""
+    c = _IDENTIFIER.c
+    return (select(c.identifier, c.assigning_authority, *_PERSON_COLUMNS)
+            .join_from(_IDENTIFIER, _PATIENT, _PATIENT.c.id == c.patient_id)
+            .where(or_(*(and_(c.identifier == bindparam(f"v{n}"),
+                              c.assigning_authority == bindparam(f"a{n}"))
+                         for n in range(count)))))
+
+
+def _holders(session: Session, identifiers: tuple[Identifier, ...]) -> dict[Key, int]:
+    """Which of ``identifiers`` are known, and to which person id (one query)."""
+    return {key: int(row.id) for key, row in _holder_rows(session, _keys(identifiers)).items()}
+
+
+def _holder_rows(session: Session, keys: list[Key]) -> dict[Key, Row[Any]]:
+    """Each of ``keys`` that is held, with its holder's row (``_PERSON_COLUMNS``)."""
     if not keys:
         return {}
-    rows = session.execute(_HOLDERS, {"keys": keys}).all()
-    return {(r[0], r[1]): r[2] for r in rows}
+    params = {}
+    for n, (value, authority) in enumerate(keys):
+        params[f"v{n}"] = value
+        params[f"a{n}"] = authority
+    rows = session.execute(_holders_query(len(keys)), params).all()
+    return {(r[0], r[1]): r for r in rows}
 
 
 def find_person(session: Session, identifiers: tuple[Identifier, ...]) -> Patient | None:
@@ -66,28 +100,17 @@ class PersonRef(NamedTuple):
 def upsert(session: Session, record: PatientRecord, event_time: str) -> PersonRef:
     """Create or update the person the record identifies.
 
-    A new person and the identifiers are written with plain INSERTs: this runs for
-    every admission, and the ORM's unit of work would triple its cost.
+    Plain statements, not the ORM's unit of work (which would triple the cost of a
+    message): one lookup of every identifier, which also reads what an update needs of
+    the holder; then an UPDATE of what the record changes, or an INSERT of a new person;
+    and one INSERT of the identifiers not yet held.
     """
-    holders = _holders(session, record.identifiers)
-    if holders:
-        person = _survivor(session, session.get_one(Patient, min(holders.values())))
-        times = dict(person.field_times or {})
-        for name, value in _newer(record, times, event_time).items():
-            setattr(person, name, value)
-        person.field_times = times
-        person.updated_at = utcnow()
-        ref = PersonRef(person.id, person.enterprise_id)
+    rows = _holder_rows(session, _keys(record.identifiers))
+    if rows:
+        ref = _update(session, min(rows.values(), key=lambda r: int(r.id)), record, event_time)
     else:
-        times = {}
-        values = _newer(record, times, event_time)
-        enterprise_id = uuid.uuid4().hex
-        now = utcnow()
-        row = dict.fromkeys(FIELDS)
-        row.update(values, enterprise_id=enterprise_id, field_times=times, created_at=now,
-                   updated_at=now, merged_into_id=None)
-        result = session.execute(_INSERT_PATIENT, row)
-        ref = PersonRef(inserted_id(result), enterprise_id)
+        ref = _create(session, record, event_time)
+    holders = {key: int(row.id) for key, row in rows.items()}
     new_identifiers = []
     for ident in record.identifiers:
         key = (ident.value, ident.authority)
@@ -97,8 +120,53 @@ def upsert(session: Session, record: PatientRecord, event_time: str) -> PersonRe
                                     "identifier_type": ident.type})
             holders[key] = ref.id
     if new_identifiers:
-        session.execute(_INSERT_IDENTIFIER, new_identifiers)
+        session.execute(_INSERT_IDENTIFIER,
+                        new_identifiers[0] if len(new_identifiers) == 1 else new_identifiers)
     return ref
+
+
+def _create(session: Session, record: PatientRecord, event_time: str) -> PersonRef:
+    times: dict[str, str] = {}
+    values = _newer(record, times, event_time)
+    enterprise_id = uuid.uuid4().hex
+    now = utcnow()
+    row: dict[str, object] = dict.fromkeys(FIELDS)
+    row.update(values, enterprise_id=enterprise_id, field_times=times, created_at=now,
+               updated_at=now, merged_into_id=None)
+    return PersonRef(inserted_id(session.execute(_INSERT_PATIENT, row)), enterprise_id)
+
+
+def _update(session: Session, holder: Row[Any], record: PatientRecord,
+            event_time: str) -> PersonRef:
+    """The surviving person of ``holder`` (a row of ``_holders_query``) brought up to
+    ``record``."""
+    person = _surviving_row(session, holder)
+    if person is None:  # the session holds that person as an object: update the object
+        patient = _survivor(session, session.get_one(Patient, holder.id))
+        times = dict(patient.field_times or {})
+        for name, value in _newer(record, times, event_time).items():
+            setattr(patient, name, value)
+        patient.field_times = times
+        patient.updated_at = utcnow()
+        return PersonRef(patient.id, patient.enterprise_id)
+    times = dict(person.field_times or {})
+    values: dict[str, object] = dict(_newer(record, times, event_time))
+    values.update(person_id=person.id, field_times=times, updated_at=utcnow())
+    session.execute(_UPDATE_PERSON, values)
+    return PersonRef(person.id, person.enterprise_id)
+
+
+def _surviving_row(session: Session, row: Row[Any]) -> Row[Any] | None:
+    """The person ``row`` was merged into (``row`` itself if none), read with Core; None
+    if the session holds one on the way as an object, whose changes not yet flushed a
+    Core read would miss and whose state a Core update would leave stale."""
+    seen = set()
+    while identity_key(Patient, row.id) not in session.identity_map:
+        if row.merged_into_id is None or row.id in seen:
+            return row
+        seen.add(row.id)
+        row = session.execute(_PERSON, {"person_id": row.merged_into_id}).one()
+    return None
 
 
 def _newer(record: PatientRecord, times: dict[str, str], event_time: str) -> dict[str, str]:

@@ -24,7 +24,7 @@ import datetime as dt
 import hashlib
 import json
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
@@ -82,7 +82,10 @@ class Reply:
     ack: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """The reply as the journal keeps it (``asdict``'s keys, built without its deep copy)."""
+        return {"ack_code": self.ack_code, "message_control_id": self.message_control_id,
+                "ack_control_id": self.ack_control_id, "text": self.text,
+                "errors": list(self.errors), "ack": self.ack}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Reply:
@@ -227,12 +230,14 @@ def _in_scope(plan: _Plan, scope: FacilityRef, understood: _Understood) -> _Plan
         return tuple(i if i.authority else dataclasses.replace(
             i, authority=scope.default_authority) for i in identifiers)
 
-    patient = plan.patient and dataclasses.replace(
-        plan.patient, identifiers=place(plan.patient.identifiers))
-    discharge = plan.discharge and dataclasses.replace(
-        plan.discharge, identifiers=place(plan.discharge.identifiers))
-    placed = dataclasses.replace(plan, patient=patient, discharge=discharge,
-                                 survivor=place(plan.survivor), prior=place(plan.prior))
+    placed = plan
+    if any(not i.authority for _, _, i in _identifiers_of(plan)):
+        patient = plan.patient and dataclasses.replace(
+            plan.patient, identifiers=place(plan.patient.identifiers))
+        discharge = plan.discharge and dataclasses.replace(
+            plan.discharge, identifiers=place(plan.discharge.identifiers))
+        placed = dataclasses.replace(plan, patient=patient, discharge=discharge,
+                                     survivor=place(plan.survivor), prior=place(plan.prior))
     errors = [AckError(UNKNOWN_KEY_IDENTIFIER, Location(segment, 1, number),
                        f"{segment}-{number} holds identifier {ident.value!r} of assigning "
                        f"authority {ident.authority!r}, which facility {scope.name!r} "

@@ -294,7 +294,13 @@ class Encounter(Base):
     """A visit: opened by an admission, closed by the A03 that discharges it."""
 
     __tablename__ = "encounter"
-    __table_args__ = (UniqueConstraint("facility_id", "visit_key"),)
+    __table_args__ = (
+        UniqueConstraint("facility_id", "visit_key"),
+        # The length-of-stay window (every discharge of the last seconds), read per A03
+        # from the index alone.
+        Index("ix_encounter_facility_discharge", "facility_id", "discharge_received_at",
+              "los_days"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
