@@ -1,14 +1,16 @@
 """Group commit: messages from many connections stored in one transaction.
 
-One thread takes what the connections queued (up to ``max_batch``; waiting up to
-``window`` seconds for more while several connections are busy) and runs
-``submit_message`` for each in one transaction, so one fsync stores them all. A message
-that fails (a key a concurrent transaction took, a fault) aborts that transaction: its
-neighbours are committed again without it, and it is retried alone, in a transaction of
-its own. If the commit itself fails (a deadlock, the database gone), every message of the
-batch is retried alone.
-Each future is resolved after the commit that stored its message: an ACK is written
-only for what is durable.
+Committer threads take what the connections queued (up to ``max_batch``; waiting up to
+``window`` seconds for more while several connections are busy). Each message is first
+worked out outside any transaction (``prepare_message``: parse, validate, plan, the
+reply: no lock held, so another thread's transaction proceeds meanwhile), then one
+transaction stores the batch (``store_message`` for each), so one fsync stores them all.
+A message that fails (a key a concurrent transaction took, a fault) aborts that
+transaction: its neighbours are stored again without it, and it is retried alone, in a
+transaction of its own. If the commit itself fails (a deadlock, the database gone),
+every message of the batch is retried alone. Each future is resolved after the commit
+that stored its message: an ACK is written only for what is durable; a message the
+database would not take resolves to NotStored (no ACK, the sender resends).
 """
 
 from __future__ import annotations
@@ -31,7 +33,13 @@ from carebridge.mllp.exceptions import NotStored
 from carebridge.mllp.header import Header
 from carebridge.mllp.senders import Peer, Senders
 from carebridge.patients.policy import SubmitPolicy
-from carebridge.patients.submit import Reply, submit_message, unstored_reply
+from carebridge.patients.submit import (
+    Prepared,
+    Reply,
+    prepare_message,
+    store_message,
+    unstored_reply,
+)
 from carebridge.store import unit_of_work
 from carebridge.store.database import Database
 from carebridge.store.models import utcnow
@@ -91,7 +99,13 @@ class GroupCommitter:
             batch, stopping = self._fill([first])
             self._observe(len(batch))
             self._last_batch = len(batch)
-            self._commit(batch)
+            try:
+                self._commit(batch)
+            except Exception as exc:  # never the thread's end: the connections wait on it
+                log.exception("a group commit failed unexpectedly")
+                for item in batch:
+                    if not item.future.done():
+                        item.future.set_exception(NotStored(type(exc).__name__))
             if stopping:
                 return
 
@@ -116,57 +130,81 @@ class GroupCommitter:
         return batch, False
 
     def _commit(self, batch: list[Submission]) -> None:
-        """One transaction for the batch. A message that fails takes the transaction with
-        it (no savepoint per message: two round trips each on PostgreSQL, for a case that
-        is rare); the rest are then committed again without it, and it alone."""
-        remaining = batch
-        while remaining:
+        """Each message worked out first, outside any transaction (what needs no database:
+        parse, validate, plan, the reply), then one transaction stores the batch. A message
+        that fails takes the transaction with it (no savepoint per message: two round trips
+        each on PostgreSQL, for a case that is rare); the rest are then stored again
+        without it, and it alone."""
+        remaining: list[tuple[Submission, Prepared | Reply]] = []
+        try:
+            with self.db.transaction() as session:  # who sends: cached, rarely a query
+                for item in batch:
+                    remaining.append((item, self._prepare(session, item)))
+        except DBAPIError as exc:
+            for item in batch:
+                item.future.set_exception(NotStored(f"the database could not be read: "
+                                                    f"{type(exc).__name__}"))
+            return
+        for item, work in [(i, w) for i, w in remaining if isinstance(w, Reply)]:
+            item.future.set_result(work)  # nothing to store
+        pending = [(i, w) for i, w in remaining if isinstance(w, Prepared)]
+        while pending:
             done: list[tuple[Submission, Reply]] = []
             try:
                 with self.db.transaction(writes=True) as session:
-                    for item in remaining:
-                        done.append((item, self._process(session, item)))
+                    for item, prepared in pending:
+                        done.append((item, store_message(session, prepared, self.policy)))
             except Exception as exc:
-                if len(done) == len(remaining):  # the commit failed: everyone alone
+                if len(done) == len(pending):  # the commit failed: everyone alone
                     log.warning("a group commit of %d message(s) failed (%s); committing "
-                                "each alone", len(remaining), type(exc).__name__)
-                    for item in remaining:
-                        self._commit_alone(item)
+                                "each alone", len(pending), type(exc).__name__)
+                    for item, prepared in pending:
+                        self._commit_alone(item, prepared)
                     return
-                failed = remaining[len(done)]
+                failed = pending[len(done)]
                 if not isinstance(exc, DBAPIError):
                     log.exception("a message failed inside a group commit; retrying it "
                                   "alone, and the others without it")
-                remaining = [item for item in remaining if item is not failed]
-                self._commit_alone(failed)
+                pending = [entry for entry in pending if entry is not failed]
+                self._commit_alone(*failed)
                 continue
             for item, reply in done:
                 item.future.set_result(reply)
             return
 
-    def _commit_alone(self, item: Submission) -> None:
+    def _commit_alone(self, item: Submission, prepared: Prepared) -> None:
         try:
-            reply = unit_of_work.run(self.db, lambda session: self._process(session, item),
-                                     writes=True)
+            reply = unit_of_work.run(self.db, lambda session: store_message(
+                session, prepared, self.policy), writes=True)
         except DBAPIError as exc:
             item.future.set_exception(NotStored(f"the database did not store the message: "
                                                 f"{type(exc).__name__}"))
             return
         except Exception:
             log.exception("a message failed in a transaction of its own: answered AE")
-            reply = unstored_reply(item.payload, item.header.encoding, Outcome.ERROR,
-                                   "application internal error", AckError(
-                                       APPLICATION_INTERNAL_ERROR, Location("MSH", 1, 10),
-                                       "the message could not be processed; it was not "
-                                       "stored"), self.policy)
+            reply = self._internal_error(item)
         item.future.set_result(reply)
 
-    def _process(self, session: Session, item: Submission) -> Reply:
-        sender = self.senders.identify(session, item.peer, item.header)
-        if isinstance(sender, str):
-            return unstored_reply(item.payload, item.header.encoding, Outcome.REJECTED,
-                                  "sending facility not allowed", AckError(
-                                      APPLICATION_INTERNAL_ERROR, Location("MSH", 1, 4),
-                                      sender), self.policy)
-        return submit_message(session, sender, item.payload, self.policy,
-                              encoding=item.header.encoding, received=item.received)
+    def _prepare(self, session: Session, item: Submission) -> Prepared | Reply:
+        """The message worked out for its sender, or the reply when nothing is stored."""
+        try:
+            sender = self.senders.identify(session, item.peer, item.header)
+            if isinstance(sender, str):
+                return unstored_reply(item.payload, item.header.encoding, Outcome.REJECTED,
+                                      "sending facility not allowed", AckError(
+                                          APPLICATION_INTERNAL_ERROR, Location("MSH", 1, 4),
+                                          sender), self.policy)
+            return prepare_message(sender, item.payload, self.policy,
+                                   encoding=item.header.encoding, received=item.received)
+        except DBAPIError:
+            raise
+        except Exception:
+            log.exception("a message could not be worked out: answered AE")
+            return self._internal_error(item)
+
+    def _internal_error(self, item: Submission) -> Reply:
+        return unstored_reply(item.payload, item.header.encoding, Outcome.ERROR,
+                              "application internal error", AckError(
+                                  APPLICATION_INTERNAL_ERROR, Location("MSH", 1, 10),
+                                  "the message could not be processed; it was not stored"),
+                              self.policy)

@@ -111,19 +111,53 @@ def submit_message(session: Session, sender: FacilityRef, payload: str | bytes,
     stored message gets the stored reply. Two requests with one new key at once: the
     database keeps the key unique, the later one waits for the earlier and replays it.
     """
+    return store_message(session, prepare_message(sender, payload, policy, encoding=encoding,
+                                                  received=received), policy)
+
+
+@dataclass
+class Prepared:
+    """A message understood, checked and planned, with its reply: all of submit_message's
+    work that needs no database, done before (and outside) the transaction that stores it.
+    Storing it again (a retried transaction) gives the same reply."""
+
+    sender: FacilityRef
+    understood: _Understood
+    body: str
+    digest: str
+    encoding: str
+    received: dt.datetime
+    plan: _Plan | None = None
+    reply: Reply | None = None
+
+
+def prepare_message(sender: FacilityRef, payload: str | bytes, policy: SubmitPolicy, *,
+                    encoding: str = "er7", received: dt.datetime | None = None) -> Prepared:
+    """The pure half of submit_message (parse, check, validate, plan, the reply)."""
     received = received or utcnow()
     body = payload if isinstance(payload, str) else payload.decode("utf-8", "replace")
     understood = _understand(payload, encoding, sender, policy)
-    digest = _digest(understood.message, payload)
+    prepared = Prepared(sender, understood, body, _digest(understood.message, payload),
+                        encoding, received)
     if not understood.keyed:
-        return _refuse(session, sender, understood, body, digest, encoding, received)
+        return prepared
     plan = _plan(understood, policy.limits, received)
-    if plan is not None:
-        plan = _in_scope(plan, sender, understood)
+    prepared.plan = _in_scope(plan, sender, understood) if plan is not None else None
+    prepared.reply = _reply(understood, encoding, received)  # final unless a merge fails
+    return prepared
+
+
+def store_message(session: Session, prepared: Prepared, policy: SubmitPolicy) -> Reply:
+    """The half of submit_message that writes: journal, then index and monitor."""
+    sender, understood, encoding, received = (prepared.sender, prepared.understood,
+                                              prepared.encoding, prepared.received)
+    body, digest = prepared.body, prepared.digest
+    if not understood.keyed or prepared.reply is None:
+        return _refuse(session, sender, understood, body, digest, encoding, received)
     message = understood.message
     assert message is not None  # keyed messages were understood
     key = _key(message)
-    reply = _reply(understood, encoding, received)  # final unless a merge fails below
+    reply = prepared.reply
     kept = body if reply.ack_code == "AA" else body[:KEPT_BODY_CHARS]
     message_id = session.execute(_INSERT_MESSAGE[_dialect(session)], {
         "facility_id": sender.id, "sending_application": key[0],
@@ -137,13 +171,13 @@ def submit_message(session: Session, sender: FacilityRef, payload: str | bytes,
         if stored is None:  # cannot be: the conflicting insert committed (or we inserted)
             raise RuntimeError("the journal key is taken by no visible message")
         return _replay(stored, digest, understood, encoding)
-    if understood.outcome is Outcome.ACCEPTED and plan is not None:
+    if understood.outcome is Outcome.ACCEPTED and prepared.plan is not None:
         try:
-            _apply(session, policy, sender, plan, message_id, received)
+            _apply(session, policy, sender, prepared.plan, message_id, received)
         except MergeError as exc:  # MRG-1 names nobody: AE, journaled, nothing merged
-            understood.outcome = Outcome.ERROR
-            understood.errors.append(_as_ack_error(exc))
-            reply = _reply(understood, encoding, received)
+            failed = dataclasses.replace(understood, outcome=Outcome.ERROR,
+                                         errors=[*understood.errors, _as_ack_error(exc)])
+            reply = _reply(failed, encoding, received)
             session.execute(update(HL7Message).where(HL7Message.id == message_id)
                             .values(ack_code=reply.ack_code, reply=reply.to_json()))
     return reply
