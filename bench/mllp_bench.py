@@ -1,7 +1,7 @@
 """Durable MLLP throughput against submitMessage and a bare MLLP echo, SQLite and PostgreSQL.
 
-One node (``carebridge serve --mllp``, ``--mllp-workers`` listener processes, cores + 1
-web workers) per database on 127.0.0.1. The same ~470-character ADT messages (A01/A03
+One node (``carebridge serve --mllp``: 1 MLLP listener process on SQLite, 2 on PostgreSQL,
+and cores + 1 web workers) per database on 127.0.0.1. The same ~470-character ADT messages (A01/A03
 mix, every one distinct) go over MLLP with 1, 8 and 64 concurrent connections (each
 sends its next frame when the previous ACK arrived: an AA that means stored), then
 through submitMessage with as many concurrent SOAP clients. The ceiling is
@@ -9,7 +9,8 @@ bench/mllp_echo.py: the same asyncio framing, each MSH parsed and an AA built, n
 validated or stored. Prints messages/s, p50/p99 latency, the group commit's batch sizes
 (from the node's /metrics) and the goals' ratios. Not part of the test suite.
 
-    .venv/bin/python bench/mllp_bench.py [--messages 3000] [--mllp-workers 2]
+    .venv/bin/python bench/mllp_bench.py [--messages 3000] [--sqlite-workers 1]
+        [--postgresql-workers 2]
 """
 
 from __future__ import annotations
@@ -99,7 +100,9 @@ def commit_counts(node: Node) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=3000)
-    parser.add_argument("--mllp-workers", type=int, default=2)
+    # SQLite has one writer: a second listener process only waits on its lock.
+    parser.add_argument("--sqlite-workers", type=int, default=1)
+    parser.add_argument("--postgresql-workers", type=int, default=2)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="carebridge-mllp-bench-") as tmp:
         root = Path(tmp)
@@ -119,7 +122,8 @@ def main() -> None:
             for backend in ("sqlite", "postgresql"):
                 url = (f"sqlite:///{root}/bench.sqlite" if backend == "sqlite"
                        else postgres.create_database("bench"))
-                settings = make_settings(root / backend, url, mllp_workers=args.mllp_workers)
+                workers = args.sqlite_workers if backend == "sqlite" else args.postgresql_workers
+                settings = make_settings(root / backend, url, mllp_workers=workers)
                 upgrade(url)
                 db = Database(settings)
                 with db.transaction() as session:
@@ -131,7 +135,7 @@ def main() -> None:
                 assert node.mllp_port is not None
                 try:
                     print(f"{backend}: {args.messages} distinct messages, "
-                          f"{args.mllp_workers} MLLP listener process(es), {WORKERS} web "
+                          f"{workers} MLLP listener process(es), {WORKERS} web "
                           "workers")
                     for n in CONNECTIONS:
                         tag = f"{backend[:2].upper()}{n}"
