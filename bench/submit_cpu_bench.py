@@ -103,7 +103,7 @@ def main() -> None:
             return
         try:
             postgres = PostgresServer().start()
-        except Exception as exc:  # noqa: BLE001 - a bench without PostgreSQL still reports
+        except Exception as exc:  # a bench without PostgreSQL still reports SQLite
             print(f"postgresql: skipped ({exc})")
             return
         try:
