@@ -103,7 +103,7 @@ def main() -> None:
             return
         try:
             postgres = PostgresServer().start()
-        except Exception as exc:
+        except Exception as exc:  # a bench without PostgreSQL still reports SQLite
             print(f"postgresql: skipped ({exc})")
             return
         try:
