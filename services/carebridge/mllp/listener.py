@@ -141,6 +141,8 @@ class Listener:
             graceful = await self._frames(connection, Peer(peer_address, certificate_name))
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
             pass
+        except Exception:  # a fault of ours: this connection ends, the listener goes on
+            log.exception("MLLP: the connection from %s failed", peer_address)
         finally:
             self._connections.discard(connection)
             metrics.connection_closed()
