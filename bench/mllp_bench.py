@@ -30,14 +30,10 @@ from xml.sax.saxutils import escape
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.submit_bench import FACILITY, PASSWORD, WORKERS, WSSE, envelope, load, messages  # noqa: E402
+from bench.submit_bench import WORKERS, WSSE, envelope, load, messages, register_facility  # noqa: E402
 from tests.conftest import make_settings  # noqa: E402
 
 from carebridge.hl7 import framing  # noqa: E402
-from carebridge.store.database import Database  # noqa: E402
-from carebridge.store.facilities import add_facility  # noqa: E402
-from carebridge.store.migrate import upgrade  # noqa: E402
-from carebridge.store.networks import add_networks  # noqa: E402
 from carebridge_lab.net import free_port, wait_listening  # noqa: E402
 from carebridge_lab.node import Node  # noqa: E402
 from carebridge_lab.postgres import PostgresServer  # noqa: E402
@@ -124,13 +120,7 @@ def main() -> None:
                        else postgres.create_database("bench"))
                 workers = args.sqlite_workers if backend == "sqlite" else args.postgresql_workers
                 settings = make_settings(root / backend, url, mllp_workers=workers)
-                upgrade(url)
-                db = Database(settings)
-                with db.transaction() as session:
-                    added = add_facility(session, FACILITY, PASSWORD,
-                                         authorities=["TORONTO GENERAL HOSPITAL"])
-                    add_networks(session, added.id, ["127.0.0.1"])
-                db.dispose()
+                register_facility(settings, ("127.0.0.1",))
                 node = Node(settings, workers=WORKERS, mllp=True).start()
                 assert node.mllp_port is not None
                 try:

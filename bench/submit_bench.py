@@ -49,6 +49,19 @@ WSSE = ('<wsse:Security xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis
         '</wsse:UsernameToken></wsse:Security>')
 
 
+def register_facility(settings: Settings, networks: tuple[str, ...] = ()) -> None:
+    """A migrated database with the benchmark's facility (and MLLP networks)."""
+    from carebridge.store.networks import add_networks
+
+    upgrade(settings.database_url)
+    db = Database(settings)
+    with db.transaction() as session:
+        added = add_facility(session, FACILITY, PASSWORD,
+                             authorities=["TORONTO GENERAL HOSPITAL"])
+        add_networks(session, added.id, networks)
+    db.dispose()
+
+
 def messages(count: int, run: str) -> list[str]:
     header = ("event|mrn|assigning_authority|last_name|first_name|middle_name|birth_date|sex|"
               "street|city|state|postal_code|phone|visit_number|patient_class|location|"
@@ -146,12 +159,7 @@ def main() -> None:
                 url = (f"sqlite:///{root}/bench.sqlite" if backend == "sqlite"
                        else postgres.create_database("bench"))
                 settings = make_settings(root / backend, url)
-                upgrade(url)
-                db = Database(settings)
-                with db.transaction() as session:
-                    add_facility(session, FACILITY, PASSWORD,
-                                 authorities=["TORONTO GENERAL HOSPITAL"])
-                db.dispose()
+                register_facility(settings)
                 node = Node(settings, workers=WORKERS).start()
                 wait_http_ok(node.url + "/health")
                 try:

@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 
 from carebridge.config import Settings
 from carebridge.hl7 import er7
-from carebridge.hl7.make_adt import generate
 from carebridge.patients import mpi
 from carebridge.store.database import Database
 from carebridge.store.models import HL7Message, LosAlert, Patient
 from carebridge.tenancy import FacilityRef
+from tests.support import submissions
 from tests.support.submissions import deliver_outbox, register, submit
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "hl7"
@@ -29,13 +29,7 @@ def caller(db: Database) -> FacilityRef:
 
 
 def adt(rows: list[str], prefix: str) -> list[str]:
-    header = ("event|mrn|assigning_authority|last_name|first_name|birth_date|sex|"
-              "visit_number|admit_time|discharge_time")
-    result = generate("\n".join([header, *rows]) + "\n", sending_app="ADT1",
-                      sending_facility=FACILITY, control_id_prefix=prefix,
-                      now=dt.datetime(2024, 3, 20, 12, 0))
-    assert not result.problems, result.problems
-    return result.messages
+    return submissions.adt(rows, prefix, FACILITY)
 
 
 def count(db: Database, model: type) -> int:

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import select
 
 from carebridge.config import Settings
-from carebridge.hl7.make_adt import generate
 from carebridge.hl7.mapping import Identifier, PatientRecord
 from carebridge.patients import mpi
 from carebridge.patients.policy import submit_policy
@@ -18,6 +17,7 @@ from carebridge.patients.submit import submit_message
 from carebridge.store.database import Database
 from carebridge.store.models import Encounter, Patient, PatientIdentifier, utcnow
 from carebridge.tenancy import FacilityRef
+from tests.support import submissions
 from tests.support.submissions import register, submit
 
 FACILITY = "TORONTO GENERAL"
@@ -30,13 +30,7 @@ def caller(db: Database) -> FacilityRef:
 
 
 def adt(rows: list[str], prefix: str) -> list[str]:
-    header = ("event|mrn|assigning_authority|last_name|first_name|birth_date|sex|"
-              "visit_number|admit_time|discharge_time")
-    result = generate("\n".join([header, *rows]) + "\n", sending_app="ADT1",
-                      sending_facility=FACILITY, control_id_prefix=prefix,
-                      now=dt.datetime(2024, 3, 20, 12, 0))
-    assert not result.problems, result.problems
-    return result.messages
+    return submissions.adt(rows, prefix, FACILITY)
 
 
 def person(db: Database, identifier: str, authority: str) -> Patient:

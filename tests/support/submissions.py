@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from carebridge.config import Settings
+from carebridge.hl7.make_adt import generate
 from carebridge.patients import outbox
 from carebridge.patients.policy import couriers, submit_policy
 from carebridge.patients.submit import Reply, submit_message
@@ -31,3 +32,16 @@ def submit(db: Database, settings: Settings, sender: FacilityRef, payload: str |
 def deliver_outbox(db: Database, settings: Settings) -> int:
     """One round of the outbox worker loop every node runs."""
     return outbox.deliver_pending(db, couriers(settings), "test")
+
+
+ADT_COLUMNS = ("event|mrn|assigning_authority|last_name|first_name|birth_date|sex|"
+               "visit_number|admit_time|discharge_time")
+
+
+def adt(rows: list[str], prefix: str, facility: str) -> list[str]:
+    """ADT messages from pipe-delimited rows of ADT_COLUMNS, sent as ``facility``."""
+    result = generate("\n".join([ADT_COLUMNS, *rows]) + "\n", sending_app="ADT1",
+                      sending_facility=facility, control_id_prefix=prefix,
+                      now=dt.datetime(2024, 3, 20, 12, 0))
+    assert not result.problems, result.problems
+    return result.messages

@@ -22,14 +22,12 @@ def mllp(settings: Settings, bind: str | None, workers: int | None, wait: float)
     """Receive HL7 v2 over MLLP until SIGTERM or Ctrl-C, then drain."""
     from carebridge import bootstrap
     from carebridge.mllp.exceptions import ListenerConfigError
-    from carebridge.mllp.listener import tls_context
-    from carebridge.mllp.node import listening_socket, run_listener
+    from carebridge.mllp.node import check_listener, run_listener
 
     bind = bind or settings.mllp.bind or "127.0.0.1:2575"
     settings = settings.replace(mllp_bind=bind, mllp_workers=workers or settings.mllp.workers)
     try:
-        tls_context(settings.mllp)
-        listening_socket(bind).close()  # the address is free: say so now, not in a child
+        check_listener(settings, bind)
     except ListenerConfigError as exc:
         raise click.ClickException(str(exc)) from None
     checked_database(settings, wait).dispose()  # refuse to start on an old schema

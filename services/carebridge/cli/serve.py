@@ -29,8 +29,7 @@ def serve(settings: Settings, bind: str, workers: int, importer: bool, mllp_bind
     """Serve every SOAP service (gunicorn thread workers), the MLLP listener when
     configured, and run the importer loop."""
     from carebridge.mllp.exceptions import ListenerConfigError
-    from carebridge.mllp.listener import tls_context
-    from carebridge.mllp.node import listening_socket
+    from carebridge.mllp.node import check_listener
     from carebridge.web.server import bind_problem
 
     problem = bind_problem(bind)
@@ -40,8 +39,7 @@ def serve(settings: Settings, bind: str, workers: int, importer: bool, mllp_bind
         settings = settings.replace(mllp_bind=mllp_bind)
     if settings.mllp.bind:
         try:
-            tls_context(settings.mllp)
-            listening_socket(settings.mllp.bind).close()
+            check_listener(settings, settings.mllp.bind)
         except ListenerConfigError as exc:
             raise click.ClickException(str(exc)) from None
         log.info("MLLP on %s (%d listener process(es))", settings.mllp.bind,

@@ -32,7 +32,7 @@ from carebridge.mllp import metrics, proxy_header, replies
 from carebridge.mllp.exceptions import ListenerConfigError, NotStored, ProxyHeaderError
 from carebridge.mllp.group_commit import GroupCommitter
 from carebridge.mllp.header import msa_code, read_header
-from carebridge.mllp.senders import Peer
+from carebridge.mllp.senders import Peer, peer_ip
 
 log = logging.getLogger(__name__)
 
@@ -277,13 +277,8 @@ def parse_networks(text: str) -> tuple[Network, ...]:
 
 
 def _within(address: str, networks: Iterable[Network]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return any(ip in network for network in networks)
+    ip = peer_ip(address)
+    return ip is not None and any(ip in network for network in networks)
 
 
 def tls_context(settings: MllpSettings) -> ssl.SSLContext | None:

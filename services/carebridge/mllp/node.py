@@ -20,7 +20,7 @@ from carebridge.config import Settings
 from carebridge.mllp import metrics
 from carebridge.mllp.exceptions import ListenerConfigError
 from carebridge.mllp.group_commit import GroupCommitter
-from carebridge.mllp.listener import Listener
+from carebridge.mllp.listener import Listener, tls_context
 from carebridge.mllp.senders import Senders
 from carebridge.patients.policy import submit_policy
 from carebridge.store.database import Database
@@ -50,6 +50,13 @@ def listening_socket(bind: str) -> socket.socket:
         raise ListenerConfigError(f"cannot listen for MLLP on {bind}: {exc.strerror}") from None
     sock.listen(1024)
     return sock
+
+
+def check_listener(settings: Settings, bind: str) -> None:
+    """ListenerConfigError now, in the command, rather than in a forked listener: the TLS
+    files load and the address is free."""
+    tls_context(settings.mllp)
+    listening_socket(bind).close()
 
 
 def run_listener(settings: Settings, bind: str,

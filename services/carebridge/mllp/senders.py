@@ -43,7 +43,7 @@ class Senders:
     def identify(self, session: Session, peer: Peer, header: Header) -> FacilityRef | str:
         """The facility, or why the sender is refused (text for the AR)."""
         directory = self._directories.get(database_of(session), lambda: _load(session))
-        address = _address(peer.address)
+        address = peer_ip(peer.address)
         if peer.certificate_name is not None:
             found = directory.facilities.get(peer.certificate_name)
             if found is None or not found[1]:
@@ -78,7 +78,8 @@ def _load(session: Session) -> _Directory:
     return _Directory(tuple(bound_networks(session)), facilities)
 
 
-def _address(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+def peer_ip(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a peer connected from (``::ffff:10.1.2.3`` as ``10.1.2.3``), or None."""
     if text is None:
         return None
     try:
