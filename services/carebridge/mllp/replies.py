@@ -48,5 +48,6 @@ def accept_ack(reply: Reply) -> str:
         return reply.ack
     msa.fields[1] = ACCEPT_CODES.get(msa.fields[1], msa.fields[1])
     if len(message.msh.fields) > 10 and reply.ack_control_id:
-        message.msh.fields[10] = "C" + reply.ack_control_id[1:]
+        # "Z" is no hex digit: never the application ACK's own id (a "C" was, 1 in 16).
+        message.msh.fields[10] = "Z" + reply.ack_control_id[1:]
     return message.to_er7()
